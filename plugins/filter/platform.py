@@ -1,0 +1,145 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Filters that turn the inventory into Kafka configuration: properties, topology, preflight."""
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
+from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
+from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
+
+
+def _wrap(func):
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError) as exc:
+            raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
+    run.__name__ = func.__name__
+    run.__doc__ = func.__doc__
+    return run
+
+
+def kafka_process_properties(spec):
+    """One Kafka process's properties merged from defaults, structure, security and overrides."""
+    return props.kafka_process_properties(spec)
+
+
+def to_java_properties(properties, header=None):
+    """Render a dict as a Java properties file."""
+    return props.to_java_properties(properties, header=header)
+
+
+def from_java_properties(text):
+    """Parse a Java properties file into a dict."""
+    return props.parse_java_properties(text)
+
+
+def kafka_topology(groups, hostvars=None, controller_port=9093, combined=True,
+                   controller_group="kafka_controller", broker_group="kafka_broker"):
+    """The Kafka processes the inventory describes (see module_utils.topology.cluster_topology)."""
+    if hostvars is None:
+        raise AnsibleFilterError("kafka_topology needs hostvars=hostvars")
+    controllers = set(groups.get(controller_group, []) or [])
+    brokers = set(groups.get(broker_group, []) or [])
+    hosts = {}
+    for name in sorted(controllers | brokers):
+        hvars = hostvars[name]
+        node_id = hvars.get("kafka_node_id")
+        if isinstance(node_id, str) and node_id.strip().isdigit():
+            node_id = int(node_id)
+        rack = hvars.get("kafka_broker_rack")
+        hosts[name] = {
+            "controller": name in controllers,
+            "broker": name in brokers,
+            "node_id": node_id,
+            "address": hvars.get("platform_host_address") or name,
+            "rack": None if rack in (None, "") else str(rack),
+        }
+    return topo.cluster_topology(hosts, controller_port=int(controller_port), combined=bool(combined))
+
+
+def kafka_preflight_errors(topology, mode="kraft", properties=None, cluster_id=""):
+    """Every problem with the cluster description, as messages that say what to fix."""
+    return topo.preflight_errors(topology, {
+        "mode": mode,
+        "properties": properties or {},
+        "cluster_id": cluster_id,
+        "cluster_id_valid": props.valid_cluster_id(cluster_id) if cluster_id else True,
+    })
+
+
+def kafka_cluster_id(found, configured=""):
+    """The cluster id: the one the hosts are formatted with, else the configured one, else a new
+    random one. Fails when hosts disagree with each other or with the configured id."""
+    value, _source = topo.resolve_cluster_id(configured or "", found or {})
+    return value or props.generate_cluster_id()
+
+
+_LISTENER_ROLES = {
+    "controller": "controller_listener",
+    "inter_broker": "inter_broker_listener",
+    "client": "client_listener",
+    "admin": "admin_listener",
+}
+
+
+def _listener(normalized, name):
+    for listener in normalized["listeners"]:
+        if listener["name"] == name:
+            return listener
+    raise sec.SecurityConfigError("listener %s is not defined in platform_security.listeners" % name)
+
+
+def kafka_listener_port(security, role="controller", advertised=False):
+    """The port of the listener that serves ``role`` (controller, inter_broker, client, admin)."""
+    if role not in _LISTENER_ROLES:
+        raise sec.SecurityConfigError("role must be one of %s, got %r" % (", ".join(_LISTENER_ROLES), role))
+    normalized = sec.normalize(security)
+    listener = _listener(normalized, normalized[_LISTENER_ROLES[role]])
+    return int(listener["advertised_port"] if advertised else listener["port"])
+
+
+def kafka_process_ports(security, roles):
+    """The ports a Kafka process with ``roles`` listens on: the controller listener for a
+    controller, every other listener for a broker."""
+    normalized = sec.normalize(security)
+    controller = normalized["controller_listener"]
+    ports = []
+    for listener in normalized["listeners"]:
+        if listener["name"] == controller and "controller" in roles:
+            ports.append(int(listener["port"]))
+        elif listener["name"] != controller and "broker" in roles:
+            ports.append(int(listener["port"]))
+    return sorted(ports)
+
+
+def kafka_security_has_secrets(security):
+    """Whether the security description holds any secret (tasks that show it must be no_log)."""
+    return bool(sec.secret_values(sec.normalize(security)))
+
+
+class FilterModule:
+    """kafkaops.platform configuration filters."""
+
+    def filters(self):
+        return {f.__name__: _wrap(f) for f in (
+            kafka_process_properties, to_java_properties, from_java_properties,
+            kafka_topology, kafka_preflight_errors, kafka_cluster_id,
+            kafka_listener_port, kafka_process_ports, kafka_security_has_secrets)}
+
+
+# TEMPORARY-UNTIL-SECURITY-FILTERS
+def _tmp_filters():
+    def kafka_security_normalize(description):
+        return sec.normalize(description or {})
+
+    def kafka_server_properties(description, node=None):
+        return sec.server_properties(sec.normalize(description or {}), node or {})
+    return {"kafka_security_normalize": _wrap(kafka_security_normalize),
+            "kafka_server_properties": _wrap(kafka_server_properties)}
+
+
+_orig = FilterModule.filters
+FilterModule.filters = lambda self: dict(_orig(self), **_tmp_filters())

@@ -1,0 +1,178 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""The cluster as the inventory describes it, and the cross-host checks run before any host
+is changed.
+
+``cluster_topology`` turns per-host facts (group membership, node id, address, rack) into the
+list of Kafka processes the platform will run; ``preflight_errors`` returns every problem with
+that description at once, each saying what to fix. Pure Python, no Ansible imports.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["TopologyError", "cluster_topology", "preflight_errors", "resolve_cluster_id"]
+
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-_:\[\]]*[A-Za-z0-9\]])?$")
+
+
+class TopologyError(ValueError):
+    """The inventory cannot describe a cluster."""
+
+
+def cluster_topology(hosts: dict, controller_port: int, combined: bool = True) -> dict:
+    """Describe the processes of a KRaft (or ZooKeeper-mode) cluster.
+
+    ``hosts`` maps inventory names to ``{"controller": bool, "broker": bool, "node_id": int|None,
+    "address": str, "rack": str|None}``. A host in both groups runs one combined process
+    (``combined``), otherwise it runs what its group says.
+
+    Returns ``{"controllers": [...], "brokers": [...], "processes": {host: {...}}}`` where each
+    controller is ``{"host", "id", "address", "port"}`` and each broker ``{"host", "id",
+    "address", "rack"}``, both sorted by node id then host name.
+    """
+    controllers = []
+    brokers = []
+    processes = {}
+    for name in sorted(hosts):
+        info = hosts[name]
+        is_controller = bool(info.get("controller"))
+        is_broker = bool(info.get("broker"))
+        if not (is_controller or is_broker):
+            continue
+        node_id = info.get("node_id")
+        address = info.get("address") or name
+        roles = [r for r, on in (("broker", is_broker), ("controller", is_controller)) if on]
+        if is_controller and is_broker and not combined:
+            raise TopologyError("host %s is in both kafka_controller and kafka_broker but combined mode "
+                                "is off: one host runs one Kafka process; put it in one group" % name)
+        processes[name] = {"roles": roles, "node_id": node_id, "address": address, "rack": info.get("rack")}
+        if is_controller:
+            controllers.append({"host": name, "id": node_id, "address": address, "port": int(controller_port)})
+        if is_broker:
+            brokers.append({"host": name, "id": node_id, "address": address, "rack": info.get("rack")})
+
+    def order(entry):
+        return (entry["id"] if isinstance(entry["id"], int) else 1 << 62, entry["host"])
+
+    return {"controllers": sorted(controllers, key=order), "brokers": sorted(brokers, key=order),
+            "processes": processes}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def preflight_errors(topology: dict, settings: dict | None = None) -> list:
+    """Every problem with a cluster description, as messages that say what to fix.
+
+    ``settings`` (all optional): ``mode`` ("kraft" or "zookeeper"), ``properties`` (the
+    cluster-wide broker overrides, to check replication settings against the broker count),
+    ``cluster_id`` (configured id, "" for automatic), ``cluster_id_valid`` (bool).
+    """
+    settings = settings or {}
+    errors = []
+    mode = settings.get("mode", "kraft")
+    processes = topology.get("processes", {})
+    controllers = topology.get("controllers", [])
+    brokers = topology.get("brokers", [])
+
+    by_id = {}
+    for host in sorted(processes):
+        node_id = processes[host]["node_id"]
+        if node_id is None:
+            errors.append("%s: kafka_node_id is not set; give every Kafka host a unique integer node id" % host)
+        elif not _is_int(node_id) or node_id < 0:
+            errors.append("%s: kafka_node_id must be a non-negative integer, got %r" % (host, node_id))
+        else:
+            by_id.setdefault(node_id, []).append(host)
+        address = processes[host]["address"]
+        if not isinstance(address, str) or not _HOSTNAME.match(address):
+            errors.append("%s: platform_host_address %r is not a host name or IP address" % (host, address))
+    for node_id, names in sorted(by_id.items()):
+        if len(names) > 1:
+            errors.append("kafka_node_id %d is used by %s; node ids must be unique across controllers and "
+                          "brokers" % (node_id, " and ".join(names)))
+
+    addresses = {}
+    for host in sorted(processes):
+        addresses.setdefault(processes[host]["address"], []).append(host)
+    for address, names in sorted(addresses.items(), key=lambda item: str(item[0])):
+        if len(names) > 1:
+            errors.append("hosts %s all have the address %s; each Kafka host needs its own address "
+                          "(platform_host_address)" % (", ".join(names), address))
+
+    if mode == "kraft":
+        count = len(controllers)
+        if count == 0:
+            errors.append("no KRaft controllers: put 1, 3 or 5 hosts in the kafka_controller group")
+        elif count % 2 == 0:
+            errors.append("%d controllers: a KRaft quorum needs an odd number (3 or 5); %d tolerate no more "
+                          "failures than %d" % (count, count, count - 1))
+        elif count > 9:
+            errors.append("%d controllers: more than 9 voters slows every metadata commit; use 3 or 5" % count)
+    elif controllers:
+        errors.append("ZooKeeper mode: the kafka_controller group must be empty (%s)"
+                      % ", ".join(c["host"] for c in controllers))
+
+    if not brokers:
+        errors.append("no brokers: put at least one host in the kafka_broker group")
+    racks = {b["rack"] for b in brokers}
+    if len(racks) > 1 and None in racks:
+        errors.append("some brokers have a rack (kafka_broker_rack) and some do not: %s; give every broker "
+                      "a rack or none" % ", ".join(b["host"] for b in brokers if b["rack"] is None))
+
+    properties = settings.get("properties") or {}
+    broker_count = len(brokers)
+    for key in ("default.replication.factor", "offsets.topic.replication.factor",
+                "transaction.state.log.replication.factor", "min.insync.replicas",
+                "transaction.state.log.min.isr"):
+        if key in properties and properties[key] is not None:
+            try:
+                value = int(properties[key])
+            except (TypeError, ValueError):
+                errors.append("%s must be an integer, got %r" % (key, properties[key]))
+                continue
+            if broker_count and value > broker_count:
+                errors.append("%s is %d but the cluster has %d broker(s)" % (key, value, broker_count))
+            if value < 1:
+                errors.append("%s must be at least 1, got %d" % (key, value))
+    try:
+        rf = int(properties.get("default.replication.factor", 0) or 0)
+        isr = int(properties.get("min.insync.replicas", 0) or 0)
+    except (TypeError, ValueError):
+        rf = isr = 0
+    if rf and isr and isr > rf:
+        errors.append("min.insync.replicas (%d) is larger than default.replication.factor (%d): "
+                      "no acks=all write could ever succeed" % (isr, rf))
+
+    if settings.get("cluster_id") and not settings.get("cluster_id_valid", True):
+        errors.append("platform_cluster_id %r is not a KRaft cluster id (22 characters of URL-safe base64, "
+                      "as printed by 'kafka-storage random-uuid')" % settings["cluster_id"])
+    return errors
+
+
+def resolve_cluster_id(configured: str, found: dict) -> tuple:
+    """Decide the cluster id. ``found`` maps host -> cluster id read from its meta.properties.
+
+    Returns ``(cluster_id or None, source)``; None means "generate one". Raises TopologyError
+    when hosts disagree with each other or with the configured id: formatting them again would
+    destroy a cluster's data, so this must be resolved by a person.
+    """
+    ids = {}
+    for host, value in sorted(found.items()):
+        if value:
+            ids.setdefault(value, []).append(host)
+    if len(ids) > 1:
+        detail = "; ".join("%s on %s" % (cid, ", ".join(h)) for cid, h in sorted(ids.items()))
+        raise TopologyError("the hosts belong to different clusters (%s): refusing to continue" % detail)
+    if ids:
+        existing = next(iter(ids))
+        if configured and configured != existing:
+            raise TopologyError("platform_cluster_id is %s but the hosts are already formatted for cluster %s "
+                                "(%s); set platform_cluster_id to %s or wipe the hosts"
+                                % (configured, existing, ", ".join(ids[existing]), existing))
+        return existing, "hosts"
+    if configured:
+        return configured, "inventory"
+    return None, "new"

@@ -1,0 +1,158 @@
+#!/usr/bin/python
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: kafka_info
+short_description: Describe a Kafka cluster and optionally wait until it is healthy
+version_added: 0.1.0
+description:
+  - Reads the cluster id, the active controller, the registered brokers, the KRaft controller
+    quorum and partition health through the admin API.
+  - With O(wait_healthy), polls until every expected broker is registered and unfenced and no
+    partition is offline or under-replicated; the platform gates rolling restarts on this.
+author: kafkaops.platform contributors
+extends_documentation_fragment:
+  - kafkaops.platform.admin
+options:
+  expected_brokers:
+    description: Broker ids that must be registered and unfenced for the cluster to count as healthy.
+    type: list
+    elements: int
+    default: []
+  wait_healthy:
+    description: Wait until the cluster is healthy (see above), failing after O(timeout) seconds.
+    type: bool
+    default: false
+  timeout:
+    description: Seconds to wait for the cluster to answer, and with O(wait_healthy) to become healthy.
+    type: int
+    default: 300
+  quorum:
+    description: Also describe the KRaft controller quorum (not available in ZooKeeper mode).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Reads only.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Wait until all three brokers are back and fully replicated
+  kafkaops.platform.kafka_info:
+    bootstrap_servers: ["kafka1:9092", "kafka2:9092"]
+    security: "{{ platform_security }}"
+    expected_brokers: [1, 2, 3]
+    wait_healthy: true
+    timeout: 600
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+cluster_id:
+  description: The cluster id.
+  type: str
+  returned: always
+controller_id:
+  description: Id of the active controller as brokers report it.
+  type: int
+  returned: always
+brokers:
+  description: Registered brokers with id, host, port, rack and whether they are fenced.
+  type: list
+  elements: dict
+  returned: always
+quorum:
+  description: KRaft metadata quorum - leader id and epoch, high watermark, voters and observers with their lag.
+  type: dict
+  returned: when O(quorum=true)
+healthy:
+  description: Whether every expected broker is live and no partition is offline or under-replicated.
+  type: bool
+  returned: always
+problems:
+  description: What keeps the cluster from being healthy.
+  type: list
+  elements: str
+  returned: always
+partitions:
+  description: Number of partitions in the cluster.
+  type: int
+  returned: always
+under_replicated_partitions:
+  description: Partitions whose in-sync replica set is smaller than their replica set.
+  type: list
+  elements: str
+  returned: always
+offline_partitions:
+  description: Partitions without a leader.
+  type: list
+  elements: str
+  returned: always
+progress:
+  description: The states seen while waiting, with the seconds since the start.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
+    ADMIN_ARGUMENT_SPEC,
+    HAS_KAFKA,
+    KAFKA_IMPORT_ERROR,
+    KafkaAdmin,
+    KafkaAdminError,
+)
+from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
+
+
+def main():
+    spec = dict(ADMIN_ARGUMENT_SPEC)
+    spec.update(
+        expected_brokers=dict(type="list", elements="int", default=[]),
+        wait_healthy=dict(type="bool", default=False),
+        timeout=dict(type="int", default=300),
+        quorum=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_KAFKA:
+        module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
+    params = module.params
+    start = time.monotonic()
+    progress = []
+
+    def note(message):
+        progress.append("%5.1fs %s" % (time.monotonic() - start, message))
+
+    try:
+        admin = KafkaAdmin(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
+                           listener=params["listener"], request_timeout=params["request_timeout"])
+        admin.connect(deadline=start + params["timeout"])
+        with admin:
+            if params["wait_healthy"]:
+                remaining = max(1, int(params["timeout"] - (time.monotonic() - start)))
+                state = admin.wait_healthy(params["expected_brokers"], timeout=remaining, progress=note)
+            else:
+                state = admin.health(params["expected_brokers"])
+            result = dict(changed=False, progress=progress, healthy=state["healthy"], problems=state["problems"],
+                          partitions=state["partitions"],
+                          under_replicated_partitions=state["under_replicated_partitions"],
+                          offline_partitions=state["offline_partitions"], **state["cluster"])
+            if params["quorum"]:
+                result["quorum"] = admin.quorum()
+    except (KafkaAdminError, SecurityConfigError) as exc:
+        module.fail_json(msg=str(exc), progress=progress)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

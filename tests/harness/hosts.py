@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Test hosts for kafkaops.platform: systemd containers under rootful podman.
+
+    hosts.py image                          build the base image once (debootstrap + podman import)
+    hosts.py up   --prefix demo --count 3   boot demo-1..demo-3 (idempotent), wait for systemd
+    hosts.py inventory --prefix demo        print a YAML inventory of running hosts
+    hosts.py down --prefix demo             remove the hosts
+
+The same commands serve `make demo`, the molecule scenarios and CI. Everything downloaded or
+built is cached under .cache/ (the root file system) and in podman's image store.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CACHE = os.path.join(ROOT, ".cache")
+SUITE = "bookworm"
+PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "python3", "python3-apt", "iproute2", "procps", "sudo",
+    "openjdk-17-jre-headless", "ca-certificates", "tar", "gzip", "openssl", "netcat-openbsd",
+]
+IMAGE_REPO = "localhost/kafkaops-host"
+LABEL = "io.kafkaops.harness"
+
+
+def log(msg: str) -> None:
+    print(f"[hosts] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=check, text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.PIPE if capture else None)
+
+
+def image_tag() -> str:
+    digest = hashlib.sha256(" ".join([SUITE] + sorted(PACKAGES)).encode()).hexdigest()[:12]
+    return f"{IMAGE_REPO}:{SUITE}-{digest}"
+
+
+def debian_mirror() -> str:
+    """The Debian mirror this machine's apt already uses (never hard-coded)."""
+    for path in ("/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    parts = line.split()
+                    if parts[:1] == ["URIs:"]:
+                        return parts[1]
+                    if parts[:1] == ["deb"]:
+                        return next(p for p in parts[1:] if "://" in p)
+        except OSError:
+            continue
+    raise SystemExit("cannot find the Debian mirror in /etc/apt (needed by debootstrap)")
+
+
+def build_image() -> str:
+    tag = image_tag()
+    if run(["podman", "image", "exists", tag], check=False).returncode == 0:
+        return tag
+    rootfs = os.path.join(CACHE, "rootfs", tag.rsplit(":", 1)[1])
+    if not os.path.exists(os.path.join(rootfs, "sbin", "init")):
+        log(f"debootstrap {SUITE} into {rootfs} (about a minute)")
+        run(["rm", "-rf", rootfs])
+        os.makedirs(os.path.dirname(rootfs), exist_ok=True)
+        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
+             SUITE, rootfs, debian_mirror()], capture=False)
+        # a container has no console to log in on, and no hardware clock
+        for unit in ("getty.target", "console-getty.service", "systemd-timesyncd.service"):
+            run(["chroot", rootfs, "systemctl", "mask", unit], check=False)
+        run(["chroot", rootfs, "apt-get", "clean"], check=False)
+    log(f"podman import -> {tag}")
+    tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+    subprocess.run(["podman", "import", "--change", "CMD=/sbin/init", "-", tag],
+                   stdin=tar.stdout, check=True, stdout=subprocess.DEVNULL)
+    tar.wait()
+    return tag
+
+
+def names(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{i}" for i in range(1, count + 1)]
+
+
+def existing(prefix: str) -> list[str]:
+    out = run(["podman", "ps", "-a", "--filter", f"label={LABEL}={prefix}",
+               "--format", "{{.Names}}"]).stdout.split()
+    return sorted(out, key=lambda n: int(n.rsplit("-", 1)[1]) if n.rsplit("-", 1)[1].isdigit() else 0)
+
+
+def inspect(name: str) -> dict:
+    return json.loads(run(["podman", "inspect", name]).stdout)[0]
+
+
+def wait_systemd(name: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        state = run(["podman", "exec", name, "systemctl", "is-system-running"], check=False).stdout.strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(1)
+    raise SystemExit(f"{name}: systemd did not finish booting in {timeout:.0f}s (state: {state or 'unknown'})")
+
+
+def up(prefix: str, count: int) -> list[str]:
+    tag = build_image()
+    wanted = names(prefix, count)
+    for name in wanted:
+        if run(["podman", "container", "exists", name], check=False).returncode == 0:
+            if not inspect(name)["State"]["Running"]:
+                run(["podman", "start", name])
+            continue
+        log(f"starting {name}")
+        run(["podman", "run", "-d", "--name", name, "--hostname", name, "--label", f"{LABEL}={prefix}",
+             "--systemd=always", "--tmpfs", "/tmp", tag, "/sbin/init"])
+    for name in wanted:
+        wait_systemd(name)
+    return wanted
+
+
+def address(name: str) -> str:
+    data = inspect(name)
+    ip = data["NetworkSettings"].get("IPAddress")
+    if not ip:
+        nets = data["NetworkSettings"].get("Networks") or {}
+        ip = next((n.get("IPAddress") for n in nets.values() if n.get("IPAddress")), "")
+    return ip
+
+
+def inventory(prefix: str) -> dict:
+    hosts = {}
+    for name in existing(prefix):
+        hosts[name] = {"ansible_connection": "containers.podman.podman", "platform_host_address": address(name)}
+    return {"all": {"hosts": hosts}}
+
+
+def down(prefix: str) -> None:
+    found = existing(prefix)
+    if found:
+        log("removing " + " ".join(found))
+        run(["podman", "rm", "-f", "-t", "5"] + found)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("image", help="build the base image (cached)")
+    p_up = sub.add_parser("up", help="boot hosts")
+    p_up.add_argument("--prefix", required=True)
+    p_up.add_argument("--count", type=int, required=True)
+    p_inv = sub.add_parser("inventory", help="print an inventory (JSON is valid YAML)")
+    p_inv.add_argument("--prefix", required=True)
+    p_down = sub.add_parser("down", help="remove hosts")
+    p_down.add_argument("--prefix", required=True)
+    args = parser.parse_args(argv)
+
+    if args.cmd == "image":
+        print(build_image())
+    elif args.cmd == "up":
+        for name in up(args.prefix, args.count):
+            print(f"{name} {address(name)}")
+    elif args.cmd == "inventory":
+        print(json.dumps(inventory(args.prefix), indent=2))
+    elif args.cmd == "down":
+        down(args.prefix)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
