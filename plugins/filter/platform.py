@@ -129,17 +129,3 @@ class FilterModule:
             kafka_topology, kafka_preflight_errors, kafka_cluster_id,
             kafka_listener_port, kafka_process_ports, kafka_security_has_secrets)}
 
-
-# TEMPORARY-UNTIL-SECURITY-FILTERS
-def _tmp_filters():
-    def kafka_security_normalize(description):
-        return sec.normalize(description or {})
-
-    def kafka_server_properties(description, node=None):
-        return sec.server_properties(sec.normalize(description or {}), node or {})
-    return {"kafka_security_normalize": _wrap(kafka_security_normalize),
-            "kafka_server_properties": _wrap(kafka_server_properties)}
-
-
-_orig = FilterModule.filters
-FilterModule.filters = lambda self: dict(_orig(self), **_tmp_filters())

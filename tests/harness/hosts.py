@@ -109,9 +109,9 @@ def wait_systemd(name: str, timeout: float = 120.0) -> None:
     raise SystemExit(f"{name}: systemd did not finish booting in {timeout:.0f}s (state: {state or 'unknown'})")
 
 
-def up(prefix: str, count: int) -> list[str]:
+def up(prefix: str, count: int = 0, wanted: list[str] | None = None) -> list[str]:
     tag = build_image()
-    wanted = names(prefix, count)
+    wanted = wanted or names(prefix, count)
     for name in wanted:
         if run(["podman", "container", "exists", name], check=False).returncode == 0:
             if not inspect(name)["State"]["Running"]:
@@ -154,7 +154,9 @@ def main(argv: list[str]) -> int:
     sub.add_parser("image", help="build the base image (cached)")
     p_up = sub.add_parser("up", help="boot hosts")
     p_up.add_argument("--prefix", required=True)
-    p_up.add_argument("--count", type=int, required=True)
+    group = p_up.add_mutually_exclusive_group(required=True)
+    group.add_argument("--count", type=int, help="boot PREFIX-1 .. PREFIX-COUNT")
+    group.add_argument("--names", nargs="+", help="boot these host names (labelled with PREFIX)")
     p_inv = sub.add_parser("inventory", help="print an inventory (JSON is valid YAML)")
     p_inv.add_argument("--prefix", required=True)
     p_down = sub.add_parser("down", help="remove hosts")
@@ -164,7 +166,7 @@ def main(argv: list[str]) -> int:
     if args.cmd == "image":
         print(build_image())
     elif args.cmd == "up":
-        for name in up(args.prefix, args.count):
+        for name in up(args.prefix, args.count or 0, args.names):
             print(f"{name} {address(name)}")
     elif args.cmd == "inventory":
         print(json.dumps(inventory(args.prefix), indent=2))

@@ -1,0 +1,30 @@
+"""Shared fixtures of the verify tests: what the deployment must look like (written by
+verify.yml from the inventory) and a Kafka client configuration built by the collection's own
+security code."""
+import json
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def expected():
+    with open(os.environ["KAFKAOPS_EXPECTED"], encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@pytest.fixture(scope="session")
+def client_config(expected):
+    from ansible_collections.kafkaops.platform.plugins.module_utils import security
+
+    config = security.kafka_python_client_config(
+        security.normalize(expected["security"]), identity=expected.get("admin_identity"))
+    config["bootstrap_servers"] = expected["bootstrap_servers"]
+    return config
+
+
+@pytest.fixture()
+def me(host, expected):
+    """What this host must run."""
+    name = host.backend.get_hostname()
+    return expected["hosts"][name]
