@@ -108,9 +108,8 @@ def kafka_process_ports(security, roles):
     controller = normalized["controller_listener"]
     ports = []
     for listener in normalized["listeners"]:
-        if listener["name"] == controller and "controller" in roles:
-            ports.append(int(listener["port"]))
-        elif listener["name"] != controller and "broker" in roles:
+        serves = "controller" if listener["name"] == controller else "broker"
+        if serves in roles:
             ports.append(int(listener["port"]))
     return sorted(ports)
 
@@ -128,4 +127,3 @@ class FilterModule:
             kafka_process_properties, to_java_properties, from_java_properties,
             kafka_topology, kafka_preflight_errors, kafka_cluster_id,
             kafka_listener_port, kafka_process_ports, kafka_security_has_secrets)}
-

@@ -14,12 +14,10 @@ import traceback
 
 try:
     from kafka import KafkaAdminClient
-    from kafka import errors as kafka_errors
     HAS_KAFKA = True
     KAFKA_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - reported by the modules through missing_required_lib
     KafkaAdminClient = None
-    kafka_errors = None
     HAS_KAFKA = False
     KAFKA_IMPORT_ERROR = traceback.format_exc()
 
@@ -67,14 +65,12 @@ class KafkaAdmin:
 
     def connect(self, deadline: float | None = None):
         """Connect, retrying until ``deadline`` (time.monotonic()) while brokers come up."""
-        last = None
         while True:
             try:
                 self._admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id,
                                                request_timeout_ms=self._timeout_ms, **self._config)
                 return self._admin
             except Exception as exc:  # kafka-python raises several types while brokers start
-                last = exc
                 if deadline is None or time.monotonic() >= deadline:
                     raise KafkaAdminError("cannot connect to %s: %s" % (",".join(self._bootstrap), exc)) from exc
                 time.sleep(2)

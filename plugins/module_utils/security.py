@@ -327,10 +327,10 @@ def _authentication(value, path, protocol):
         item_path = path if isinstance(value, str) else "%s[%d]" % (path, index)
         if not isinstance(item, str) or item.lower() not in AUTHENTICATIONS:
             _fail(item_path, "%r is not an authentication; use one of %s" % (item, ", ".join(AUTHENTICATIONS)))
-        item = item.lower()
-        if item in result:
-            _fail(item_path, "%s is listed twice" % item)
-        result.append(item)
+        name = item.lower()
+        if name in result:
+            _fail(item_path, "%s is listed twice" % name)
+        result.append(name)
     sasl = [a for a in result if a in SASL_MECHANISMS]
     if "none" in result and len(result) > 1:
         _fail(path, "none cannot be combined with other authentications")
@@ -621,8 +621,8 @@ def normalize(description):
         ports[listener["port"]] = listener["name"]
         listeners.append(listener)
     sec["listeners"] = listeners
-    by_name = {l["name"]: l for l in listeners}
-    defined = ", ".join(l["name"] for l in listeners)
+    by_name = {lsn["name"]: lsn for lsn in listeners}
+    defined = ", ".join(lsn["name"] for lsn in listeners)
 
     def reference(key, default, allow_null=False):
         value = raw.get(key, default)
@@ -639,8 +639,8 @@ def normalize(description):
     if sec["inter_broker_listener"] == sec["controller_listener"]:
         _fail(ROOT + ".inter_broker_listener", "%s is the controller listener; brokers must replicate over a different listener"
               % sec["inter_broker_listener"])
-    default_client = next((l["name"] for l in listeners
-                           if l["name"] not in (sec["controller_listener"], sec["inter_broker_listener"])),
+    default_client = next((lsn["name"] for lsn in listeners
+                           if lsn["name"] not in (sec["controller_listener"], sec["inter_broker_listener"])),
                           sec["inter_broker_listener"])
     sec["client_listener"] = reference("client_listener", default_client)
     sec["admin_listener"] = reference("admin_listener", sec["client_listener"])
@@ -669,7 +669,7 @@ def _effective_tls(sec, listener):
 
 
 def _listener_path(sec, name):
-    index = next(i for i, l in enumerate(sec["listeners"]) if l["name"] == name)
+    index = next(i for i, lsn in enumerate(sec["listeners"]) if lsn["name"] == name)
     return "%s.listeners[%d]" % (ROOT, index)
 
 
@@ -717,9 +717,8 @@ def _check_sasl(sec):
         all_mechanisms.update(_sasl(listener))
     if "GSSAPI" in all_mechanisms and sec["kerberos"] is None:
         _fail(ROOT + ".kerberos", "is required because a listener uses gssapi (the brokers' service principal and keytab)")
-    if "OAUTHBEARER" in all_mechanisms:
-        if sec["oauthbearer"] is None or sec["oauthbearer"]["jwks_endpoint_url"] is None:
-            _fail(ROOT + ".oauthbearer.jwks_endpoint_url", "is required because a listener uses oauthbearer (brokers validate tokens against it)")
+    if "OAUTHBEARER" in all_mechanisms and (sec["oauthbearer"] is None or sec["oauthbearer"]["jwks_endpoint_url"] is None):
+        _fail(ROOT + ".oauthbearer.jwks_endpoint_url", "is required because a listener uses oauthbearer (brokers validate tokens against it)")
 
     creds = sec["credentials"]
     roles = (("inter_broker_listener", "broker", "brokers replicate"),
@@ -728,7 +727,7 @@ def _check_sasl(sec):
         name = sec[key]
         if name is None:
             continue
-        listener = next(l for l in sec["listeners"] if l["name"] == name)
+        listener = next(lsn for lsn in sec["listeners"] if lsn["name"] == name)
         mechanisms = _sasl(listener)
         if not mechanisms:
             continue
@@ -747,7 +746,7 @@ def _check_sasl(sec):
         if mechanism == "OAUTHBEARER" and sec["oauthbearer"]["token_endpoint_url"] is None:
             _fail(ROOT + ".oauthbearer.token_endpoint_url", "is required because %s over %s with OAUTHBEARER" % (why, name))
 
-    admin = next(l for l in sec["listeners"] if l["name"] == sec["admin_listener"])
+    admin = next(lsn for lsn in sec["listeners"] if lsn["name"] == sec["admin_listener"])
     mechanisms = _sasl(admin)
     identity = creds["admin"]
     if mechanisms and not any(_has_material(identity, m) for m in mechanisms):
@@ -765,7 +764,7 @@ def _check_authorizer(sec):
         name = sec[key]
         if name is None:
             continue
-        listener = next(l for l in sec["listeners"] if l["name"] == name)
+        listener = next(lsn for lsn in sec["listeners"] if lsn["name"] == name)
         if listener["authentication"] == ["none"]:
             _fail(ROOT + ".authorizer.enabled",
                   "the authorizer needs authenticated brokers, but %s %s has no authentication, so brokers "
@@ -945,21 +944,21 @@ def server_properties(description, node):
     controller = None if zk_mode else sec["controller_listener"]
     if not zk_mode and controller is None:
         _fail(ROOT + ".controller_listener", "is required for KRaft nodes (set node.zookeeper_mode for a ZooKeeper-mode broker)")
-    by_name = {l["name"]: l for l in sec["listeners"]}
+    by_name = {lsn["name"]: lsn for lsn in sec["listeners"]}
     for name in node["advertised"]:
         if name not in by_name:
             _fail("node.advertised." + name, "listener %s is not defined in %s.listeners" % (name, ROOT))
 
-    served = [l for l in sec["listeners"]
-              if (is_broker and l["name"] != sec["controller_listener"]) or (is_controller and l["name"] == controller)]
+    served = [lsn for lsn in sec["listeners"]
+              if (is_broker and lsn["name"] != sec["controller_listener"]) or (is_controller and lsn["name"] == controller)]
     known = list(served)
     if is_broker and controller is not None and by_name[controller] not in known:
         known.append(by_name[controller])
     inter_broker = sec["inter_broker_listener"]
 
     props = {
-        "listeners": ",".join("%s://%s:%d" % (l["name"], _format_host(l["bind_address"]), l["port"]) for l in served),
-        "listener.security.protocol.map": ",".join("%s:%s" % (l["name"], l["protocol"]) for l in known),
+        "listeners": ",".join("%s://%s:%d" % (lsn["name"], _format_host(lsn["bind_address"]), lsn["port"]) for lsn in served),
+        "listener.security.protocol.map": ",".join("%s:%s" % (lsn["name"], lsn["protocol"]) for lsn in known),
     }
     if is_broker:
         advertised = []
@@ -1113,7 +1112,7 @@ def _client_context(description, client_listener, identity, default_identity, pu
     name = client_listener
     if name is None:
         name = sec["admin_listener"] if default_identity == "admin" else sec["client_listener"]
-    by_name = {l["name"]: l for l in sec["listeners"]}
+    by_name = {lsn["name"]: lsn for lsn in sec["listeners"]}
     if name not in by_name:
         _fail("listener", "%r is not defined in %s.listeners (defined: %s)" % (name, ROOT, ", ".join(by_name)))
     listener = by_name[name]
@@ -1157,7 +1156,7 @@ def _client_base(sec, listener, identity, mechanism, host):
         else:
             props["sasl.jaas.config"] = _jaas(module, [("username", identity["username"]), ("password", identity["password"])])
     if listener["protocol"] in TLS_PROTOCOLS:
-        _, truststore = _effective_tls(sec, listener)
+        _keystore, truststore = _effective_tls(sec, listener)
         keystore = identity["keystore"] if identity is not None and "mtls" in listener["authentication"] else None
         props.update(_store_properties("", keystore, truststore, host, "identity"))
         props.update(_tls_common(sec["tls"]))
@@ -1212,7 +1211,7 @@ def kafka_python_client_config(description, listener=None, identity=None, host=N
             config["sasl_plain_password"] = resolved["password"]
     if chosen["protocol"] in TLS_PROTOCOLS:
         config["ssl_check_hostname"] = sec["tls"]["endpoint_identification"]
-        _, truststore = _effective_tls(sec, chosen)
+        _keystore, truststore = _effective_tls(sec, chosen)
         ca_file = sec["tls"]["ca_file"]
         if chosen["tls"] and chosen["tls"]["truststore"] is not None:
             own = chosen["tls"]["truststore"]

@@ -13,9 +13,10 @@ description:
     quorum and partition health through the admin API.
   - With O(wait_healthy), polls until every expected broker is registered and unfenced and no
     partition is offline or under-replicated; the platform gates rolling restarts on this.
-author: kafkaops.platform contributors
+author: kafkaops.platform contributors (@kafkaops)
 extends_documentation_fragment:
   - kafkaops.platform.admin
+  - ansible.builtin.action_common_attributes
 options:
   expected_brokers:
     description: Broker ids that must be registered and unfenced for the cluster to count as healthy.
@@ -40,6 +41,8 @@ attributes:
     details: Reads only.
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

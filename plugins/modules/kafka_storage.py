@@ -13,9 +13,11 @@ description:
     directories that are not formatted yet with C(kafka.tools.StorageTool format), using the given
     cluster id.
   - Never formats a directory twice. Fails, changing nothing, when a directory already belongs to
-    another cluster: formatting it again would throw away that cluster's data.
+    another cluster, since formatting it again would throw away that cluster's data.
   - Works with the Apache Kafka release tarball or any distribution with a C(libs/) folder.
-author: kafkaops.platform contributors
+author: kafkaops.platform contributors (@kafkaops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   cluster_id:
     description: The cluster id (22 characters of URL-safe base64).
@@ -61,6 +63,8 @@ attributes:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: posix
 notes:
   - The module runs on the Kafka host.
 """
@@ -113,7 +117,7 @@ def _read(path):
 
 
 def _chown_tree(path, uid, gid):
-    for base, dirs, files in os.walk(path):
+    for base, _subdirs, files in os.walk(path):
         os.chown(base, uid, gid)
         for name in files:
             os.chown(os.path.join(base, name), uid, gid)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Test hosts for kafkaops.platform: systemd containers under rootful podman.
 
     hosts.py image                          build the base image once (debootstrap + podman import)

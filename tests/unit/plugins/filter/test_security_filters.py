@@ -84,7 +84,7 @@ def test_parameters_beyond_the_input_are_keyword_only(name):
 
 def test_positional_arguments_are_refused():
     with pytest.raises(TypeError):
-        filters.kafka_client_properties({}, "admin")  # pylint: disable=too-many-function-args
+        filters.kafka_client_properties({}, "admin")  # pylint: disable=too-many-function-args,missing-kwoa
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -96,7 +96,7 @@ def test_sidecar_documentation(name):
     assert documentation["name"] == name
     assert documentation["short_description"]
     assert documentation["positional"] == "_input"
-    keywords = [p for p in inspect.signature(getattr(filters, name)).parameters][1:]
+    keywords = list(inspect.signature(getattr(filters, name)).parameters)[1:]
     assert sorted(documentation["options"]) == sorted(["_input"] + keywords)
     for option in documentation["options"].values():
         assert option["description"] and option["type"]

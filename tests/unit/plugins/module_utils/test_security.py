@@ -88,7 +88,7 @@ class TestDefaults:
     def test_normalize_does_not_modify_its_input(self):
         original = copy.deepcopy(security.DEFAULT_SECURITY)
         security.normalize(security.DEFAULT_SECURITY)
-        assert security.DEFAULT_SECURITY == original
+        assert original == security.DEFAULT_SECURITY
 
     def test_canonical_form_of_the_default(self):
         canonical = security.normalize({})
@@ -358,7 +358,7 @@ def _ids(value):
 
 class TestEveryCombination:
     def test_the_matrix_covers_every_protocol_and_authentication(self):
-        seen = {(p, a) for p, auth, *_ in VALID + INVALID for a in ([auth] if isinstance(auth, str) else auth)}
+        seen = {(p, a) for p, auth, *_rest in VALID + INVALID for a in ([auth] if isinstance(auth, str) else auth)}
         for protocol in security.PROTOCOLS:
             for authentication in security.AUTHENTICATIONS:
                 assert (protocol, authentication) in seen
@@ -427,7 +427,7 @@ class TestEveryCombination:
             assert ("listener.name.controller.ssl.client.auth" in props) == (served and "mtls" in auths)
 
     @pytest.mark.parametrize("protocol,authentication,message", INVALID,
-                             ids=[p + "-" + _ids(a) for p, a, _ in INVALID])
+                             ids=[p + "-" + _ids(a) for p, a, _msg in INVALID])
     def test_invalid_combination_is_rejected(self, protocol, authentication, message):
         assert error_of(security.normalize, description(client=(protocol, authentication))) == (
             "platform_security.listeners[0].authentication: " + message)
@@ -524,8 +524,8 @@ BAD = [
      "in key_password"),
     ("PEM truststore with a password", _set(["tls", "truststore"], {"path": "/ca.pem", "type": "PEM", "password": "x"}),
      "platform_security.tls.truststore.password: a PEM truststore has no password; remove it"),
-    ("keystore path and inline PEM", _set(["tls", "keystore"], {"path": "/k.p12", "password": "x",
-                                                                 "certificate_chain": PEM_CHAIN, "key": PEM_KEY}),
+    ("keystore path and inline PEM",
+     _set(["tls", "keystore"], {"path": "/k.p12", "password": "x", "certificate_chain": PEM_CHAIN, "key": PEM_KEY}),
      "platform_security.tls.keystore: set either path or certificate_chain/key, not both"),
     ("inline chain without key", _set(["tls", "keystore"], {"certificate_chain": PEM_CHAIN}),
      "platform_security.tls.keystore: certificate_chain and key must be given together"),
@@ -535,19 +535,19 @@ BAD = [
                                                                   "tls": {"keystore": KEYSTORE}}),
      "platform_security.listeners[0].tls: TLS material is only used by SSL and SASL_SSL listeners, but the protocol "
      "is PLAINTEXT"),
-    ("SASL inter-broker without broker credentials", lambda d: (d["listeners"][1].update(protocol="SASL_SSL",
-                                                                                       authentication="scram-sha-512"),
-                                                                d["credentials"].pop("broker")),
+    ("SASL inter-broker without broker credentials",
+     lambda d: (d["listeners"][1].update(protocol="SASL_SSL", authentication="scram-sha-512"),
+                d["credentials"].pop("broker")),
      "platform_security.credentials.broker: username and password is required because brokers replicate over "
      "INTERNAL with SASL mechanism SCRAM-SHA-512"),
-    ("SASL controller without controller credentials", lambda d: (d["listeners"][2].update(protocol="SASL_SSL",
-                                                                                          authentication="plain"),
-                                                                  d["credentials"].pop("controller")),
+    ("SASL controller without controller credentials",
+     lambda d: (d["listeners"][2].update(protocol="SASL_SSL", authentication="plain"),
+                d["credentials"].pop("controller")),
      "platform_security.credentials.controller: username and password is required because brokers and controllers "
      "talk to the controller quorum over CONTROLLER with SASL mechanism PLAIN"),
-    ("OAuth inter-broker without client id", lambda d: (d["listeners"][1].update(protocol="SASL_SSL",
-                                                                                authentication="oauthbearer"),
-                                                        d["credentials"].update(broker={"username": "b", "password": "p"})),
+    ("OAuth inter-broker without client id",
+     lambda d: (d["listeners"][1].update(protocol="SASL_SSL", authentication="oauthbearer"),
+                d["credentials"].update(broker={"username": "b", "password": "p"})),
      "platform_security.credentials.broker: client_id and client_secret is required because brokers replicate over "
      "INTERNAL with SASL mechanism OAUTHBEARER"),
     ("admin client without SASL credentials", lambda d: d["credentials"].pop("admin"),
@@ -598,8 +598,8 @@ BAD = [
 
 
 class TestContradictions:
-    @pytest.mark.parametrize("change,message", [(c, m) for _, c, m in BAD if m],
-                             ids=[name for name, _, m in BAD if m])
+    @pytest.mark.parametrize("change,message", [(c, m) for _name, c, m in BAD if m],
+                             ids=[name for name, _change, m in BAD if m])
     def test_rejected_with_a_message_naming_key_and_fix(self, change, message):
         assert error_of(security.normalize, _with(change)) == message
 
@@ -610,7 +610,7 @@ class TestContradictions:
         assert issubclass(SecurityConfigError, ValueError)
 
     def test_messages_never_contain_secrets(self):
-        for _, change, _ in BAD:
+        for _name, change, _msg in BAD:
             desc = _with(change)
             try:
                 security.normalize(desc)

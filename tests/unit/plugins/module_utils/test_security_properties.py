@@ -65,7 +65,7 @@ def descriptions(draw):
         },
         "kerberos": {"principal": "kafka/{host}@EXAMPLE.COM", "keytab": "/etc/kafka.keytab"},
         "oauthbearer": {"token_endpoint_url": "https://idp/token", "jwks_endpoint_url": "https://idp/jwks"},
-        "authorizer": {"enabled": draw(st.booleans()) and all(l["authentication"] != "none" for l in listeners[:2]),
+        "authorizer": {"enabled": draw(st.booleans()) and all(lsn["authentication"] != "none" for lsn in listeners[:2]),
                        "super_users": ["User:ops"]},
     }
 
@@ -87,9 +87,7 @@ def parse_jaas(text):
     assert match, "malformed JAAS: %r" % text
     options = {}
     for key, value in _OPTION.findall(match.group("options")):
-        if value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        options[key] = value
+        options[key] = re.sub(r"\\(.)", r"\1", value[1:-1]) if value.startswith('"') else value
     return match.group("module"), options
 
 
@@ -105,9 +103,9 @@ def test_every_listener_is_in_the_protocol_map_and_ports_are_unique(desc):
         ports = [int(entry.rsplit(":", 1)[1]) for entry in props["listeners"].split(",")]
         assert len(ports) == len(set(ports))
         assert set(opened) <= set(mapping)
-        assert mapping[controller] == next(l["protocol"] for l in canonical["listeners"] if l["name"] == controller)
+        assert mapping[controller] == next(lsn["protocol"] for lsn in canonical["listeners"] if lsn["name"] == controller)
         if "broker" in node["roles"]:
-            assert set(mapping) == {l["name"] for l in canonical["listeners"]}
+            assert set(mapping) == {lsn["name"] for lsn in canonical["listeners"]}
             advertised = [entry.split("://")[0] for entry in props["advertised.listeners"].split(",")]
             assert controller not in advertised
             assert props["inter.broker.listener.name"] in opened
@@ -195,7 +193,7 @@ def test_a_duplicate_port_is_always_rejected(desc, data):
 @given(descriptions())
 def test_scram_arguments_name_every_password_user(desc):
     canonical = security.normalize(desc)
-    scram = {a for l in canonical["listeners"] for a in l["authentication"] if a.startswith("scram")}
+    scram = {a for lsn in canonical["listeners"] for a in lsn["authentication"] if a.startswith("scram")}
     try:
         entries = security.scram_credentials(desc)
     except SecurityConfigError as error:

@@ -1,0 +1,62 @@
+# kafkaops.platform — every set-up step is here; see README.md.
+#   make demo        a real 3-host KRaft cluster on local test hosts
+#   make test        lint, sanity, unit tests and every molecule scenario
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+KAFKA_VERSION ?= 4.3.1
+KAFKA_ZK_VERSION ?= 3.9.2
+VENV := $(CURDIR)/.cache/venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help bootstrap dist image demo demo-clean test lint sanity unit molecule bench clean
+
+help:
+	@echo "make demo        boot 3 test hosts and deploy a KRaft cluster on them"
+	@echo "make demo-clean  remove the demo hosts"
+	@echo "make test        lint + sanity + unit + molecule ($(MOLECULE_SCENARIOS))"
+
+bootstrap:
+	@tests/harness/bootstrap.sh
+
+dist: bootstrap
+	@tests/harness/kafka_dist.sh $(KAFKA_VERSION) >/dev/null
+
+image: bootstrap
+	@python3 tests/harness/hosts.py image >/dev/null
+
+demo: dist image
+	@python3 tests/harness/hosts.py up --prefix kafkaops-demo --count 3
+	ansible-playbook -i inventories/local playbooks/site.yml
+	ansible-playbook -i inventories/local playbooks/smoke_test.yml
+
+demo-clean:
+	@python3 tests/harness/hosts.py down --prefix kafkaops-demo
+
+lint: bootstrap
+	ruff check plugins tests molecule benchmarks
+	ansible-lint --profile production
+
+sanity: bootstrap
+	tests/harness/sanity.sh
+
+unit: bootstrap
+	python -m pytest -q tests/unit
+
+molecule: dist image
+	@for scenario in $(MOLECULE_SCENARIOS); do \
+	  echo "=== molecule test -s $$scenario"; \
+	  molecule test -s $$scenario || exit 1; \
+	done
+
+test: lint sanity unit molecule
+
+bench: bootstrap
+	python benchmarks/reassignment/run.py
+
+clean: demo-clean
+	rm -rf .cache/rootfs "$${TMPDIR:-/tmp}/kafkaops-sanity"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# ansible-test needs the collection at .../ansible_collections/kafkaops/platform: copy the files
+# git knows about (tracked, or new and not ignored) there and run the sanity tests on the copy.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# outside the work tree: inside it, ansible-test would ask git and skip the ignored copy
+DEST="${TMPDIR:-/tmp}/kafkaops-sanity/ansible_collections/kafkaops/platform"
+rm -rf "$DEST"
+mkdir -p "$DEST"
+cd "$ROOT"
+# what the collection ships: benchmarks/, molecule/ and .ci/ are build_ignore'd (ruff and
+# ansible-lint check them)
+git ls-files -z --cached --others --exclude-standard -- . ':!benchmarks' ':!molecule' ':!.ci' \
+  | python3 -c 'import os,sys; sys.stdout.write("\0".join(p for p in sys.stdin.read().split("\0") if p and os.path.isfile(p)))' \
+  | tar --null -T - -cf - | tar -xf - -C "$DEST"
+# ansible-test's --venv mode downloads its pip bootstrap from a host this network cannot reach,
+# so the sanity requirements go into a virtualenv of their own, used in local mode.
+SVENV="$ROOT/.cache/sanity-venv"
+core=$(grep -E '^ansible-core==' "$ROOT/requirements-dev.txt")
+if [ ! -x "$SVENV/bin/ansible-test" ] || ! "$SVENV/bin/pip" freeze 2>/dev/null | grep -qx "$core"; then
+  python3 -m venv "$SVENV"
+  "$SVENV/bin/pip" install -q "$core"
+fi
+# ansible-test bootstraps pip in each test virtualenv with a script it downloads; use ours.
+pip_version=$(grep -oE "pip='[0-9.]+'" "$SVENV"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | cut -d"'" -f2)
+mkdir -p ~/.ansible/test/cache
+cp "$ROOT/tests/harness/ansible-test/pip_bootstrap.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
+cd "$DEST"
+PATH="$SVENV/bin:$PATH" exec "$SVENV/bin/ansible-test" sanity --python "$("$SVENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+  --requirements --color no "$@"
