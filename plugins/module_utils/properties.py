@@ -27,8 +27,12 @@ __all__ = [
 ]
 
 PROCESS_ROLES = ("broker", "controller")
-_KEY = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_CLUSTER_ID = re.compile(r"^[A-Za-z0-9_\-]{22}$")
+_KEY = re.compile(r"[A-Za-z0-9_.\-]+")
+_CLUSTER_ID = re.compile(r"[A-Za-z0-9_\-]{22}")
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+# java.util.Properties ends lines at \n, \r and \r\n only, and its white space is space, tab, form feed
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_WHITE = " \t\f"
 
 
 class PropertiesError(ValueError):
@@ -66,10 +70,26 @@ def _escape(text: str, is_key: bool) -> str:
         elif char == " " and (is_key or index == 0):
             out.append("\\ ")
         elif ord(char) > 0x7E or ord(char) < 0x20:
-            out.append("\\u%04x" % ord(char) if ord(char) <= 0xFFFF else char)
+            out.append(_unicode_escape(char))
         else:
             out.append(char)
     return "".join(out)
+
+
+def _unicode_escape(char: str) -> str:
+    """``\\uXXXX`` escape(s) of one character; Java strings are UTF-16, so a character above
+    U+FFFF becomes its surrogate pair, two escapes."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return "\\u%04x" % code
+    code -= 0x10000
+    return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
+
+
+def _comment(line: str) -> str:
+    """A header line as a comment, with non-ASCII escaped so that the file stays ASCII
+    (``java.util.Properties.load(InputStream)`` reads ISO-8859-1)."""
+    return "# " + "".join(c if " " <= c <= "~" or c == "\t" else _unicode_escape(c) for c in line)
 
 
 def to_java_properties(properties: dict, header: str | None = None) -> str:
@@ -79,7 +99,7 @@ def to_java_properties(properties: dict, header: str | None = None) -> str:
         raise PropertiesError("properties must be a dict, got %s" % type(properties).__name__)
     lines = []
     if header:
-        lines.extend("# " + line for line in header.splitlines())
+        lines.extend(_comment(line) for line in header.splitlines())
     for key in sorted(properties, key=str):
         value = properties[key]
         if value is None:
@@ -99,8 +119,11 @@ def _unescape(text: str) -> str:
         char = text[index]
         if char == "\\" and index + 1 < len(text):
             nxt = text[index + 1]
-            if nxt == "u" and index + 6 <= len(text):
-                out.append(chr(int(text[index + 2:index + 6], 16)))
+            if nxt == "u":
+                digits = text[index + 2:index + 6]
+                if not _HEX4.fullmatch(digits):
+                    raise PropertiesError("malformed \\uXXXX escape: %r" % text[index:index + 6])
+                out.append(chr(int(digits, 16)))
                 index += 6
                 continue
             out.append(simple.get(nxt, nxt))
@@ -108,7 +131,8 @@ def _unescape(text: str) -> str:
             continue
         out.append(char)
         index += 1
-    return "".join(out)
+    # \uD83D\uDE00 (a UTF-16 surrogate pair) is one character; lone surrogates stay as they are
+    return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def parse_java_properties(text: str) -> dict:
@@ -117,8 +141,8 @@ def parse_java_properties(text: str) -> dict:
     result = {}
     logical = []
     pending = ""
-    for raw in text.splitlines():
-        line = raw.lstrip() if not pending else raw.lstrip()
+    for raw in _LINE_END.split(text):
+        line = raw.lstrip(_WHITE)
         if not pending and (not line or line[0] in "#!"):
             continue
         trailing = len(line) - len(line.rstrip("\\"))
@@ -142,26 +166,49 @@ def parse_java_properties(text: str) -> dict:
                 break
             key_chars.append(char)
             index += 1
-        rest = line[index:].lstrip(" \t\f")
+        rest = line[index:].lstrip(_WHITE)
         if rest[:1] in ("=", ":"):
-            rest = rest[1:].lstrip(" \t\f")
+            rest = rest[1:].lstrip(_WHITE)
         result[_unescape("".join(key_chars))] = _unescape(rest)
     return result
+
+
+def _int_field(value, what):
+    """An integer given as int or as decimal digits; bools and fractions are refused."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise PropertiesError("%s must be an integer, got %r" % (what, value))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise PropertiesError("%s must be an integer, got %r" % (what, value)) from None
+
+
+def _voter(entry, index):
+    if not isinstance(entry, dict):
+        raise PropertiesError("controllers[%d] must be a dict with id, address and port, got %r" % (index, entry))
+    node_id = _int_field(entry.get("id"), "controllers[%d].id" % index)
+    if node_id < 0:
+        raise PropertiesError("controllers[%d].id must not be negative, got %d" % (index, node_id))
+    port = _int_field(entry.get("port"), "controllers[%d].port (controller %d)" % (index, node_id))
+    if not 0 < port < 65536:
+        raise PropertiesError("controller %d: port must be 1-65535, got %d" % (node_id, port))
+    return node_id, entry.get("address") or entry.get("host"), port
 
 
 def quorum_voters(controllers) -> str:
     """``controller.quorum.voters`` from ``[{"id": 1, "address": "h1", "port": 9093}, ...]``
     (``host`` is accepted where ``address`` is absent), sorted by id; ids and endpoints must be
     unique."""
+    if not isinstance(controllers, (list, tuple)):
+        raise PropertiesError("controllers must be a list of {id, address, port}, got %r" % (controllers,))
     seen_ids = {}
     seen_endpoints = {}
     parts = []
-    for entry in sorted(controllers, key=lambda c: int(c["id"])):
-        node_id = int(entry["id"])
-        host = entry.get("address") or entry.get("host")
+    voters = sorted((_voter(entry, index) for index, entry in enumerate(controllers)), key=lambda voter: voter[0])
+    for node_id, host, port in voters:
         if not host:
             raise PropertiesError("controller %d has no address" % node_id)
-        endpoint = "%s:%d" % (host, int(entry["port"]))
+        endpoint = "%s:%d" % (host, port)
         if node_id in seen_ids:
             raise PropertiesError("controller node id %d is used by both %s and %s"
                                   % (node_id, seen_ids[node_id], endpoint))
@@ -185,8 +232,8 @@ def kafka_process_properties(spec: dict) -> dict:
       controllers      KRaft quorum: [{"id", "host", "port"}]
       zookeeper_connect  ZooKeeper-mode connect string (with chroot); excludes roles
       rack             optional broker.rack
-      defaults         role defaults (lowest precedence)
-      security         properties generated from the security description
+      defaults         role defaults (lowest precedence; a value of None sets nothing)
+      security         properties generated from the security description (None sets nothing)
       overrides        the user's properties (highest precedence; a value of None removes a key)
     """
     if not isinstance(spec, dict):
@@ -195,7 +242,8 @@ def kafka_process_properties(spec: dict) -> dict:
                            "zookeeper_connect", "rack", "defaults", "security", "overrides"}
     if unknown:
         raise PropertiesError("unknown keys in the process description: %s" % ", ".join(sorted(unknown)))
-    roles = list(spec.get("roles") or [])
+    roles = spec.get("roles") or []
+    roles = [roles] if isinstance(roles, str) else list(roles)
     zk_connect = spec.get("zookeeper_connect")
     bad = [r for r in roles if r not in PROCESS_ROLES]
     if bad:
@@ -206,10 +254,7 @@ def kafka_process_properties(spec: dict) -> dict:
         raise PropertiesError("a ZooKeeper-mode broker cannot also be a KRaft controller")
     if not zk_connect and not roles:
         raise PropertiesError("a KRaft process needs roles (broker, controller or both)")
-    try:
-        node_id = int(spec["node_id"])
-    except (KeyError, TypeError, ValueError):
-        raise PropertiesError("node_id must be an integer, got %r" % (spec.get("node_id"),)) from None
+    node_id = _int_field(spec.get("node_id"), "node_id")
     if node_id < 0:
         raise PropertiesError("node_id must not be negative, got %d" % node_id)
     log_dirs = spec.get("log_dirs") or []
@@ -231,12 +276,15 @@ def kafka_process_properties(spec: dict) -> dict:
         structural["node.id"] = str(node_id)
         structural["process.roles"] = ",".join(r for r in PROCESS_ROLES if r in roles)
         structural["controller.quorum.voters"] = quorum_voters(controllers)
-        if "controller" in roles and node_id not in {int(c["id"]) for c in controllers}:
+        voter_ids = {_voter(entry, index)[0] for index, entry in enumerate(controllers)}
+        if "controller" in roles and node_id not in voter_ids:
             raise PropertiesError("node %d is a controller but not one of the quorum voters" % node_id)
-        if roles == ["broker"] and node_id in {int(c["id"]) for c in controllers}:
+        if roles == ["broker"] and node_id in voter_ids:
             raise PropertiesError("broker node id %d is also a controller's node id; "
                                   "node ids must be unique across the cluster" % node_id)
     if spec.get("metadata_log_dir"):
+        if not str(spec["metadata_log_dir"]).startswith("/"):
+            raise PropertiesError("metadata_log_dir must be an absolute path: %s" % spec["metadata_log_dir"])
         structural["metadata.log.dir"] = str(spec["metadata_log_dir"])
     if spec.get("rack") not in (None, ""):
         structural["broker.rack"] = str(spec["rack"])
@@ -244,25 +292,29 @@ def kafka_process_properties(spec: dict) -> dict:
     merged = {}
     for layer in (spec.get("defaults") or {}, structural, spec.get("security") or {}):
         for key, value in layer.items():
-            merged[str(key)] = _value_text(value)
+            if value is not None:  # None: this layer does not set the key (never an empty value)
+                merged[str(key)] = _value_text(value)
     for key, value in (spec.get("overrides") or {}).items():
         if value is None:
             merged.pop(str(key), None)
         else:
             merged[str(key)] = _value_text(value)
-    bad_keys = [k for k in merged if not _KEY.match(k)]
+    bad_keys = [k for k in merged if not _KEY.fullmatch(k)]
     if bad_keys:
         raise PropertiesError("invalid property name(s): %s" % ", ".join(sorted(bad_keys)))
     return merged
 
 
 def valid_cluster_id(value) -> bool:
-    """A KRaft cluster id: 16 bytes as URL-safe base64 without padding (22 characters)."""
-    if not isinstance(value, str) or not _CLUSTER_ID.match(value):
+    """A KRaft cluster id: 16 bytes as URL-safe base64 without padding (22 characters), in the
+    canonical form Kafka prints (the unused low bits of the last character are zero)."""
+    if not isinstance(value, str) or not _CLUSTER_ID.fullmatch(value):
         return False
     try:
         raw = base64.urlsafe_b64decode(value + "==")
     except (ValueError, TypeError):
+        return False
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != value:
         return False
     return len(raw) == 16 and any(raw) and not value.startswith("-")
 

@@ -9,11 +9,23 @@ that description at once, each saying what to fix. Pure Python, no Ansible impor
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 
 __all__ = ["TopologyError", "cluster_topology", "preflight_errors", "resolve_cluster_id"]
 
-_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-_:\[\]]*[A-Za-z0-9\]])?$")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.\-_:\[\]]*[A-Za-z0-9\]])?")
+
+
+def _valid_address(address) -> bool:
+    """A host name or an IP address (IPv6 with or without brackets, e.g. ``::1``, ``[fe80::1]``)."""
+    if not isinstance(address, str):
+        return False
+    try:
+        ipaddress.ip_address(address[1:-1] if address[:1] == "[" and address[-1:] == "]" else address)
+        return True
+    except ValueError:
+        return bool(_HOSTNAME.fullmatch(address))
 
 
 class TopologyError(ValueError):
@@ -24,8 +36,8 @@ def cluster_topology(hosts: dict, controller_port: int, combined: bool = True) -
     """Describe the processes of a KRaft (or ZooKeeper-mode) cluster.
 
     ``hosts`` maps inventory names to ``{"controller": bool, "broker": bool, "node_id": int|None,
-    "address": str, "rack": str|None}``. A host in both groups runs one combined process
-    (``combined``), otherwise it runs what its group says.
+    "address": str, "rack": str|None}`` (an empty rack is no rack). A host in both groups runs one
+    combined process (``combined``), otherwise it runs what its group says.
 
     Returns ``{"controllers": [...], "brokers": [...], "processes": {host: {...}}}`` where each
     controller is ``{"host", "id", "address", "port"}`` and each broker ``{"host", "id",
@@ -46,11 +58,12 @@ def cluster_topology(hosts: dict, controller_port: int, combined: bool = True) -
         if is_controller and is_broker and not combined:
             raise TopologyError("host %s is in both kafka_controller and kafka_broker but combined mode "
                                 "is off: one host runs one Kafka process; put it in one group" % name)
-        processes[name] = {"roles": roles, "node_id": node_id, "address": address, "rack": info.get("rack")}
+        rack = None if info.get("rack") in (None, "") else info.get("rack")
+        processes[name] = {"roles": roles, "node_id": node_id, "address": address, "rack": rack}
         if is_controller:
             controllers.append({"host": name, "id": node_id, "address": address, "port": int(controller_port)})
         if is_broker:
-            brokers.append({"host": name, "id": node_id, "address": address, "rack": info.get("rack")})
+            brokers.append({"host": name, "id": node_id, "address": address, "rack": rack})
 
     def order(entry):
         return (entry["id"] if isinstance(entry["id"], int) else 1 << 62, entry["host"])
@@ -87,7 +100,7 @@ def preflight_errors(topology: dict, settings: dict | None = None) -> list:
         else:
             by_id.setdefault(node_id, []).append(host)
         address = processes[host]["address"]
-        if not isinstance(address, str) or not _HOSTNAME.match(address):
+        if not _valid_address(address):
             errors.append("%s: platform_host_address %r is not a host name or IP address" % (host, address))
     for node_id, names in sorted(by_id.items()):
         if len(names) > 1:
@@ -96,8 +109,10 @@ def preflight_errors(topology: dict, settings: dict | None = None) -> list:
 
     addresses = {}
     for host in sorted(processes):
-        addresses.setdefault(processes[host]["address"], []).append(host)
-    for address, names in sorted(addresses.items(), key=lambda item: str(item[0])):
+        # host names are case-insensitive: Kafka1 and kafka1 are one machine
+        address = str(processes[host]["address"])
+        addresses.setdefault(address.lower(), (address, []))[1].append(host)
+    for _key, (address, names) in sorted(addresses.items()):
         if len(names) > 1:
             errors.append("hosts %s all have the address %s; each Kafka host needs its own address "
                           "(platform_host_address)" % (", ".join(names), address))

@@ -114,6 +114,12 @@ def _read(path):
             return parse_java_properties(handle.read())
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StorageError("cannot read %s: %s" % (path, exc)) from exc
+
+
+class StorageError(Exception):
+    """A storage state the module cannot work with."""
 
 
 def _chown_tree(path, uid, gid):
@@ -138,6 +144,14 @@ def main():
         ),
         supports_check_mode=True,
     )
+    try:
+        ensure_formatted(module)
+    except StorageError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def ensure_formatted(module):
+    """Check every directory and format the ones that need it (exits through the module)."""
     params = module.params
     cluster_id = params["cluster_id"]
     if not valid_cluster_id(cluster_id):
@@ -168,6 +182,17 @@ def main():
                     "old id back in the inventory" % (directory, meta.get("node.id"), config.get("node.id")),
                 directories=found)
 
+    configured = [d for d in (config.get("log.dirs") or config.get("log.dir") or "").split(",") if d]
+    extra = [d for d in params["log_dirs"] if configured and d not in configured]
+    if extra:
+        module.fail_json(msg="log_dirs %s are not in log.dirs of %s (%s); pass the directories the configuration names"
+                         % (", ".join(extra), params["config"], ",".join(configured)))
+    try:
+        uid = pwd.getpwnam(params["owner"]).pw_uid if params["owner"] else -1
+        gid = grp.getgrnam(params["group"]).gr_gid if params["group"] else -1
+    except KeyError as exc:
+        module.fail_json(msg="owner/group does not exist on the host: %s" % exc)
+
     result = dict(changed=False, cluster_id=cluster_id, formatted=unformatted, directories=found)
     if not unformatted or module.check_mode:
         result["changed"] = bool(unformatted)
@@ -187,8 +212,6 @@ def main():
     if missing:
         module.fail_json(msg="kafka-storage format finished but left no meta.properties in %s" % ", ".join(missing))
     if params["owner"] or params["group"]:
-        uid = pwd.getpwnam(params["owner"]).pw_uid if params["owner"] else -1
-        gid = grp.getgrnam(params["group"]).gr_gid if params["group"] else -1
         for directory in unformatted:
             _chown_tree(directory, uid, gid)
     result["changed"] = True

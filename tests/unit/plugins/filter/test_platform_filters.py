@@ -1,0 +1,275 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Tests of the platform filters as Ansible sees them: through FilterModule().filters(), with errors turned
+into AnsibleFilterError."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kafkaops.platform.plugins.filter import platform
+from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
+from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
+from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
+
+FILTERS = platform.FilterModule().filters()
+CLUSTER_ID = "AQIDBAUGBwgJCgsMDQ4PEA"
+OTHER_ID = "BQYHCAkKCwwNDg8QERITFA"
+
+SCRAM = {
+    "listeners": [
+        {"name": "CLIENT", "port": 9092, "protocol": "SASL_PLAINTEXT", "authentication": "scram-sha-512",
+         "advertised_host": "kafka.example.com", "advertised_port": 19092},
+        {"name": "INTERNAL", "port": 9091, "protocol": "SASL_PLAINTEXT", "authentication": "scram-sha-512"},
+        {"name": "CONTROLLER", "port": 9093, "protocol": "SASL_PLAINTEXT", "authentication": "plain"},
+        {"name": "ADMIN", "port": 9094, "protocol": "SASL_PLAINTEXT", "authentication": "scram-sha-512"},
+    ],
+    "admin_listener": "ADMIN",
+    "credentials": {"broker": {"username": "broker", "password": "b-pw"},
+                    "controller": {"username": "controller", "password": "c-pw"},
+                    "admin": {"username": "admin", "password": "a-pw"}},
+}
+TLS_ONLY = {
+    "listeners": [
+        {"name": "CLIENT", "port": 9092, "protocol": "SSL"},
+        {"name": "INTERNAL", "port": 9091, "protocol": "SSL"},
+        {"name": "CONTROLLER", "port": 9093, "protocol": "SSL"},
+    ],
+    "tls": {"keystore": {"path": "/etc/kafka/tls/{host}.p12", "password": "store-pw"},
+            "truststore": {"path": "/etc/kafka/tls/trust.p12"}},
+}
+PEM_TLS = {
+    "listeners": TLS_ONLY["listeners"],
+    "tls": {"keystore": {"path": "/etc/kafka/tls/{host}.pem", "type": "PEM"},
+            "truststore": {"path": "/etc/kafka/tls/ca.pem", "type": "PEM"}},
+}
+
+
+def test_the_filters():
+    assert sorted(FILTERS) == sorted([
+        "kafka_process_properties", "to_java_properties", "from_java_properties", "kafka_topology",
+        "kafka_preflight_errors", "kafka_cluster_id", "kafka_listener_port", "kafka_process_ports",
+        "kafka_security_has_secrets"])
+    for name, func in FILTERS.items():
+        assert func.__name__ == name
+        assert func.__doc__
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,args,kwargs,cause,message", [
+    ("kafka_process_properties", ({"roles": ["broker"]},), {}, props.PropertiesError,
+     "kafka_process_properties: node_id must be an integer, got None"),
+    ("kafka_process_properties",
+     ({"roles": ["broker"], "node_id": 1, "log_dirs": ["/d"], "controllers": [{"host": "c", "port": 9093}]},), {},
+     props.PropertiesError, r"kafka_process_properties: controllers\[0\].id must be an integer, got None"),
+    ("to_java_properties", (["not", "a", "dict"],), {}, props.PropertiesError,
+     "to_java_properties: properties must be a dict, got list"),
+    ("from_java_properties", ("a=\\u12",), {}, props.PropertiesError, "from_java_properties: malformed"),
+    ("kafka_cluster_id", ({"b1": CLUSTER_ID, "b2": OTHER_ID},), {}, topo.TopologyError,
+     "kafka_cluster_id: the hosts belong to different clusters"),
+    ("kafka_cluster_id", ({"b1": CLUSTER_ID},), {"configured": OTHER_ID}, topo.TopologyError,
+     "kafka_cluster_id: platform_cluster_id is " + OTHER_ID),
+    ("kafka_listener_port", (SCRAM,), {"role": "broker"}, sec.SecurityConfigError,
+     "kafka_listener_port: role must be one of controller, inter_broker, client, admin, got 'broker'"),
+    ("kafka_listener_port", ({"listeners": "CLIENT"},), {}, sec.SecurityConfigError,
+     "kafka_listener_port: platform_security.listeners"),
+    ("kafka_process_ports", ({"bogus": 1},), {"roles": ["broker"]}, sec.SecurityConfigError,
+     "kafka_process_ports: platform_security"),
+    ("kafka_security_has_secrets", ({"tls": {"trustore": {}}},), {}, sec.SecurityConfigError,
+     "kafka_security_has_secrets: platform_security.tls.trustore: unknown key"),
+])
+def test_errors_become_filter_errors(name, args, kwargs, cause, message):
+    with pytest.raises(AnsibleFilterError, match=message) as caught:
+        FILTERS[name](*args, **kwargs)
+    assert isinstance(caught.value.__cause__, cause)
+
+
+def test_topology_errors_become_filter_errors():
+    groups = {"kafka_controller": ["k1"], "kafka_broker": ["k1"]}
+    with pytest.raises(AnsibleFilterError, match="kafka_topology: host k1 is in both") as caught:
+        FILTERS["kafka_topology"](groups, hostvars={"k1": {"kafka_node_id": 1}}, combined=False)
+    assert isinstance(caught.value.__cause__, topo.TopologyError)
+
+
+def test_topology_needs_hostvars():
+    with pytest.raises(AnsibleFilterError, match="kafka_topology needs hostvars=hostvars"):
+        FILTERS["kafka_topology"]({"kafka_broker": ["b1"]})
+
+
+# --------------------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------------------
+
+def test_properties_filters_wire_to_the_model():
+    spec = {"roles": ["broker", "controller"], "node_id": 1, "log_dirs": ["/var/lib/kafka/data"],
+            "controllers": [{"id": 1, "address": "k1", "port": 9093}], "overrides": {"x.y": "caf\xe9"}}
+    merged = FILTERS["kafka_process_properties"](spec)
+    assert merged == props.kafka_process_properties(spec)
+    text = FILTERS["to_java_properties"](merged, header="Managed")
+    assert text.startswith("# Managed\n")
+    assert "x.y=caf\\u00e9\n" in text
+    assert FILTERS["from_java_properties"](text) == merged
+
+
+# --------------------------------------------------------------------------------------------------
+# kafka_topology and kafka_preflight_errors
+# --------------------------------------------------------------------------------------------------
+
+GROUPS = {"all": ["c1", "c2", "c3", "b1", "b2", "zk1"], "kafka_controller": ["c3", "c1", "c2"],
+          "kafka_broker": ["b2", "b1"], "zookeeper": ["zk1"]}
+HOSTVARS = {
+    "c1": {"kafka_node_id": "1", "platform_host_address": "10.0.0.1"},
+    "c2": {"kafka_node_id": 2, "platform_host_address": "10.0.0.2"},
+    "c3": {"kafka_node_id": " 3 ", "platform_host_address": ""},
+    "b1": {"kafka_node_id": "11", "kafka_broker_rack": "", "platform_host_address": "10.0.1.1"},
+    "b2": {"kafka_node_id": "12", "platform_host_address": "10.0.1.2"},
+    "zk1": {"zookeeper_id": 1},
+}
+
+
+def test_topology_from_hostvars():
+    topology = FILTERS["kafka_topology"](GROUPS, hostvars=HOSTVARS, controller_port="19093")
+    assert topology["controllers"] == [
+        {"host": "c1", "id": 1, "address": "10.0.0.1", "port": 19093},
+        {"host": "c2", "id": 2, "address": "10.0.0.2", "port": 19093},
+        {"host": "c3", "id": 3, "address": "c3", "port": 19093},
+    ]
+    assert topology["brokers"] == [
+        {"host": "b1", "id": 11, "address": "10.0.1.1", "rack": None},
+        {"host": "b2", "id": 12, "address": "10.0.1.2", "rack": None},
+    ]
+    assert "zk1" not in topology["processes"]
+    assert FILTERS["kafka_preflight_errors"](topology) == []
+
+
+def test_topology_keeps_ids_that_are_not_digits_for_preflight_to_report():
+    hostvars = dict(HOSTVARS, b1={"kafka_node_id": "-1"}, b2={"kafka_node_id": "twelve"})
+    topology = FILTERS["kafka_topology"](GROUPS, hostvars=hostvars)
+    assert [b["id"] for b in topology["brokers"]] == ["-1", "twelve"]
+    assert FILTERS["kafka_preflight_errors"](topology) == [
+        "b1: kafka_node_id must be a non-negative integer, got '-1'",
+        "b2: kafka_node_id must be a non-negative integer, got 'twelve'",
+    ]
+
+
+def test_topology_racks_and_custom_groups():
+    groups = {"ctl": ["k1"], "brk": ["k1", "k2"]}
+    hostvars = {"k1": {"kafka_node_id": 1, "kafka_broker_rack": "r1"},
+                "k2": {"kafka_node_id": 2, "kafka_broker_rack": 7}}
+    topology = FILTERS["kafka_topology"](groups, hostvars=hostvars, controller_group="ctl", broker_group="brk")
+    assert topology["processes"]["k1"]["roles"] == ["broker", "controller"]
+    assert [b["rack"] for b in topology["brokers"]] == ["r1", "7"]
+    assert topology["controllers"] == [{"host": "k1", "id": 1, "address": "k1", "port": 9093}]
+    mixed = dict(hostvars, k2={"kafka_node_id": 2, "kafka_broker_rack": ""})
+    topology = FILTERS["kafka_topology"](groups, hostvars=mixed, controller_group="ctl", broker_group="brk")
+    assert FILTERS["kafka_preflight_errors"](topology)[0].startswith(
+        "some brokers have a rack (kafka_broker_rack) and some do not: k2")
+
+
+def test_topology_with_missing_groups():
+    assert FILTERS["kafka_topology"]({}, hostvars={}) == {"controllers": [], "brokers": [], "processes": {}}
+    assert FILTERS["kafka_topology"]({"kafka_broker": None}, hostvars={})["brokers"] == []
+
+
+def test_preflight_filter_checks_the_cluster_id_and_properties():
+    topology = FILTERS["kafka_topology"](GROUPS, hostvars=HOSTVARS)
+    assert FILTERS["kafka_preflight_errors"](topology, cluster_id=CLUSTER_ID) == []
+    assert FILTERS["kafka_preflight_errors"](topology, cluster_id=CLUSTER_ID[:-1] + "B") == [
+        "platform_cluster_id %r is not a KRaft cluster id (22 characters of URL-safe base64, as printed by "
+        "'kafka-storage random-uuid')" % (CLUSTER_ID[:-1] + "B")]
+    assert FILTERS["kafka_preflight_errors"](topology, properties={"min.insync.replicas": 3}) == [
+        "min.insync.replicas is 3 but the cluster has 2 broker(s)"]
+    assert FILTERS["kafka_preflight_errors"](topology, mode="zookeeper")[0].startswith("ZooKeeper mode")
+
+
+# --------------------------------------------------------------------------------------------------
+# Cluster id
+# --------------------------------------------------------------------------------------------------
+
+def test_cluster_id_generated_when_nothing_is_known():
+    first = FILTERS["kafka_cluster_id"]({})
+    second = FILTERS["kafka_cluster_id"](None, configured="")
+    assert props.valid_cluster_id(first)
+    assert props.valid_cluster_id(second)
+    assert first != second
+    assert props.valid_cluster_id(FILTERS["kafka_cluster_id"]({"b1": "", "b2": None}))
+
+
+def test_cluster_id_reused():
+    assert FILTERS["kafka_cluster_id"]({"b1": CLUSTER_ID, "b2": None}) == CLUSTER_ID
+    assert FILTERS["kafka_cluster_id"]({"b1": CLUSTER_ID}, configured=CLUSTER_ID) == CLUSTER_ID
+    assert FILTERS["kafka_cluster_id"]({}, configured=OTHER_ID) == OTHER_ID
+    assert FILTERS["kafka_cluster_id"]({"b1": None}, configured=OTHER_ID) == OTHER_ID
+
+
+# --------------------------------------------------------------------------------------------------
+# Listener ports
+# --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("description,role,advertised,port", [
+    ({}, "controller", False, 9093),
+    ({}, "inter_broker", False, 9091),
+    ({}, "client", False, 9092),
+    ({}, "admin", False, 9092),
+    ({}, "client", True, 9092),
+    (None, "controller", False, 9093),
+    (SCRAM, "controller", False, 9093),
+    (SCRAM, "inter_broker", False, 9091),
+    (SCRAM, "client", False, 9092),
+    (SCRAM, "client", True, 19092),
+    (SCRAM, "admin", False, 9094),
+    (SCRAM, "admin", True, 9094),
+    (SCRAM, "inter_broker", True, 9091),
+])
+def test_listener_port(description, role, advertised, port):
+    assert FILTERS["kafka_listener_port"](description, role=role, advertised=advertised) == port
+
+
+def test_listener_port_defaults_to_the_controller():
+    assert FILTERS["kafka_listener_port"](SCRAM) == 9093
+
+
+def test_listener_port_without_a_controller_listener():
+    zk_mode = {"listeners": [{"name": "CLIENT", "port": 9092, "protocol": "PLAINTEXT"},
+                             {"name": "INTERNAL", "port": 9091, "protocol": "PLAINTEXT"}],
+               "controller_listener": None}
+    assert FILTERS["kafka_listener_port"](zk_mode, role="client") == 9092
+    with pytest.raises(AnsibleFilterError, match="kafka_listener_port: listener None is not defined"):
+        FILTERS["kafka_listener_port"](zk_mode, role="controller")
+
+
+@pytest.mark.parametrize("description,roles,ports", [
+    ({}, ["controller"], [9093]),
+    ({}, ["broker"], [9091, 9092]),
+    ({}, ["broker", "controller"], [9091, 9092, 9093]),
+    ({}, [], []),
+    (SCRAM, ["controller"], [9093]),
+    (SCRAM, ["broker"], [9091, 9092, 9094]),
+    (SCRAM, ["controller", "broker"], [9091, 9092, 9093, 9094]),
+])
+def test_process_ports(description, roles, ports):
+    assert FILTERS["kafka_process_ports"](description, roles=roles) == ports
+
+
+# --------------------------------------------------------------------------------------------------
+# Secrets
+# --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("description,expected", [
+    ({}, False),
+    (None, False),
+    (PEM_TLS, False),
+    (SCRAM, True),
+    (TLS_ONLY, True),
+])
+def test_security_has_secrets(description, expected):
+    assert FILTERS["kafka_security_has_secrets"](description) is expected
+
+
+def test_secrets_are_what_the_model_lists():
+    assert sec.secret_values(SCRAM) == ["b-pw", "c-pw", "a-pw"]
+    assert sec.secret_values(TLS_ONLY) == ["store-pw"]

@@ -1,0 +1,323 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Tests of module_utils.topology: the processes an inventory describes, the preflight checks and the
+choice of the cluster id."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
+from ansible_collections.kafkaops.platform.plugins.module_utils.topology import TopologyError
+
+CLUSTER_ID = "AQIDBAUGBwgJCgsMDQ4PEA"
+
+
+def host(controller=False, broker=False, node_id=None, address=None, rack=None):
+    return {"controller": controller, "broker": broker, "node_id": node_id, "address": address, "rack": rack}
+
+
+def separate_hosts():
+    return {
+        "c3": host(controller=True, node_id=3, address="10.0.0.3"),
+        "c1": host(controller=True, node_id=1, address="10.0.0.1"),
+        "c2": host(controller=True, node_id=2, address="10.0.0.2"),
+        "b12": host(broker=True, node_id=12, address="10.0.1.12", rack="a"),
+        "b10": host(broker=True, node_id=10, address="10.0.1.10", rack="b"),
+        "b11": host(broker=True, node_id=11, address="10.0.1.11", rack="c"),
+    }
+
+
+def combined_hosts():
+    return {name: host(controller=True, broker=True, node_id=index, address=name + ".example.com")
+            for index, name in enumerate(["k1", "k2", "k3"], start=1)}
+
+
+# --------------------------------------------------------------------------------------------------
+# cluster_topology
+# --------------------------------------------------------------------------------------------------
+
+def test_separate_controllers_and_brokers():
+    topology = topo.cluster_topology(separate_hosts(), controller_port=9093)
+    assert topology["controllers"] == [
+        {"host": "c1", "id": 1, "address": "10.0.0.1", "port": 9093},
+        {"host": "c2", "id": 2, "address": "10.0.0.2", "port": 9093},
+        {"host": "c3", "id": 3, "address": "10.0.0.3", "port": 9093},
+    ]
+    assert topology["brokers"] == [
+        {"host": "b10", "id": 10, "address": "10.0.1.10", "rack": "b"},
+        {"host": "b11", "id": 11, "address": "10.0.1.11", "rack": "c"},
+        {"host": "b12", "id": 12, "address": "10.0.1.12", "rack": "a"},
+    ]
+    assert topology["processes"]["c1"] == {"roles": ["controller"], "node_id": 1, "address": "10.0.0.1", "rack": None}
+    assert topology["processes"]["b12"] == {"roles": ["broker"], "node_id": 12, "address": "10.0.1.12", "rack": "a"}
+    assert sorted(topology["processes"]) == ["b10", "b11", "b12", "c1", "c2", "c3"]
+
+
+def test_combined_hosts_run_one_process_with_both_roles():
+    topology = topo.cluster_topology(combined_hosts(), controller_port="19093")
+    assert [c["host"] for c in topology["controllers"]] == ["k1", "k2", "k3"]
+    assert [b["host"] for b in topology["brokers"]] == ["k1", "k2", "k3"]
+    assert {c["port"] for c in topology["controllers"]} == {19093}
+    assert all(p["roles"] == ["broker", "controller"] for p in topology["processes"].values())
+    assert topology["processes"]["k2"]["address"] == "k2.example.com"
+
+
+def test_combined_off_refuses_a_host_in_both_groups():
+    with pytest.raises(TopologyError, match="host k1 is in both kafka_controller and kafka_broker but combined mode "
+                                            "is off"):
+        topo.cluster_topology(combined_hosts(), controller_port=9093, combined=False)
+
+
+def test_combined_off_is_fine_for_separate_groups():
+    assert topo.cluster_topology(separate_hosts(), 9093, combined=False) == topo.cluster_topology(separate_hosts(), 9093)
+
+
+def test_sorting_by_node_id_then_host_with_missing_ids_last():
+    hosts = {
+        "z": host(broker=True, node_id=1),
+        "a": host(broker=True, node_id=2),
+        "m": host(broker=True, node_id=1),
+        "no-id-b": host(broker=True),
+        "no-id-a": host(broker=True, node_id="x"),
+    }
+    topology = topo.cluster_topology(hosts, 9093)
+    assert [b["host"] for b in topology["brokers"]] == ["m", "z", "a", "no-id-a", "no-id-b"]
+
+
+def test_hosts_in_no_group_are_ignored_and_address_defaults_to_the_name():
+    topology = topo.cluster_topology({"zk1": host(), "b1": host(broker=True, node_id=1, address="")}, 9093)
+    assert list(topology["processes"]) == ["b1"]
+    assert topology["brokers"][0]["address"] == "b1"
+    assert topology["controllers"] == []
+
+
+def test_empty_rack_is_no_rack():
+    topology = topo.cluster_topology({"b1": host(broker=True, node_id=1, rack="")}, 9093)
+    assert topology["brokers"][0]["rack"] is None
+    assert topology["processes"]["b1"]["rack"] is None
+
+
+# --------------------------------------------------------------------------------------------------
+# preflight_errors
+# --------------------------------------------------------------------------------------------------
+
+def errors_for(hosts, **settings):
+    return topo.preflight_errors(topo.cluster_topology(hosts, 9093), settings)
+
+
+def test_a_clean_cluster_has_no_errors():
+    assert errors_for(separate_hosts()) == []
+    assert errors_for(combined_hosts(), properties={"default.replication.factor": 3, "min.insync.replicas": "2",
+                                                    "offsets.topic.replication.factor": "3"},
+                      cluster_id=CLUSTER_ID, cluster_id_valid=True) == []
+    single = {"dev": host(controller=True, broker=True, node_id=1, address="127.0.0.1")}
+    assert errors_for(single, properties={"default.replication.factor": 1}) == []
+
+
+def test_missing_negative_and_non_integer_node_ids():
+    hosts = separate_hosts()
+    hosts["b10"]["node_id"] = None
+    hosts["b11"]["node_id"] = -1
+    hosts["b12"]["node_id"] = "12"
+    hosts["c1"]["node_id"] = True
+    assert errors_for(hosts) == [
+        "b10: kafka_node_id is not set; give every Kafka host a unique integer node id",
+        "b11: kafka_node_id must be a non-negative integer, got -1",
+        "b12: kafka_node_id must be a non-negative integer, got '12'",
+        "c1: kafka_node_id must be a non-negative integer, got True",
+    ]
+
+
+def test_duplicate_node_ids():
+    hosts = separate_hosts()
+    hosts["b10"]["node_id"] = 1
+    hosts["b11"]["node_id"] = 1
+    assert errors_for(hosts) == [
+        "kafka_node_id 1 is used by b10 and b11 and c1; node ids must be unique across controllers and brokers"]
+
+
+def test_duplicate_addresses_ignore_case():
+    hosts = separate_hosts()
+    hosts["b10"]["address"] = "kafka.example.com"
+    hosts["b11"]["address"] = "KAFKA.example.com"
+    assert errors_for(hosts) == ["hosts b10, b11 all have the address kafka.example.com; each Kafka host needs its "
+                                 "own address (platform_host_address)"]
+
+
+@pytest.mark.parametrize("address", ["-bad", "bad-", "has space", "a/b", "host\n", "", "caf\xe9", "a..b;rm"])
+def test_bad_addresses(address):
+    hosts = separate_hosts()
+    hosts["b10"]["address"] = address
+    topology = topo.cluster_topology(hosts, 9093)
+    topology["processes"]["b10"]["address"] = address  # cluster_topology puts the name in for ""
+    assert topo.preflight_errors(topology) == [
+        "b10: platform_host_address %r is not a host name or IP address" % address]
+
+
+def test_non_string_address():
+    topology = topo.cluster_topology(separate_hosts(), 9093)
+    topology["processes"]["b10"]["address"] = ["10.0.0.1"]
+    assert topo.preflight_errors(topology) == [
+        "b10: platform_host_address ['10.0.0.1'] is not a host name or IP address"]
+
+
+@pytest.mark.parametrize("address", ["kafka-1", "kafka_1.example.com", "10.1.2.3", "fe80::1", "::1", "[::1]",
+                                     "[2001:db8::7]", "K1"])
+def test_good_addresses(address):
+    hosts = separate_hosts()
+    hosts["b10"]["address"] = address
+    assert errors_for(hosts) == []
+
+
+@pytest.mark.parametrize("count,message", [
+    (0, "no KRaft controllers: put 1, 3 or 5 hosts in the kafka_controller group"),
+    (2, "2 controllers: a KRaft quorum needs an odd number (3 or 5); 2 tolerate no more failures than 1"),
+    (4, "4 controllers: a KRaft quorum needs an odd number (3 or 5); 4 tolerate no more failures than 3"),
+    (10, "10 controllers: a KRaft quorum needs an odd number (3 or 5); 10 tolerate no more failures than 9"),
+    (11, "11 controllers: more than 9 voters slows every metadata commit; use 3 or 5"),
+])
+def test_controller_count(count, message):
+    hosts = {"c%02d" % i: host(controller=True, node_id=i) for i in range(count)}
+    hosts["b"] = host(broker=True, node_id=100)
+    assert errors_for(hosts) == [message]
+
+
+@pytest.mark.parametrize("count", [1, 3, 5, 7, 9])
+def test_good_controller_counts(count):
+    hosts = {"c%02d" % i: host(controller=True, node_id=i) for i in range(count)}
+    hosts["b"] = host(broker=True, node_id=100)
+    assert errors_for(hosts) == []
+
+
+def test_zookeeper_mode():
+    brokers = {"b%d" % i: host(broker=True, node_id=i) for i in range(3)}
+    assert errors_for(brokers, mode="zookeeper") == []
+    with_controller = dict(brokers, c1=host(controller=True, node_id=9), c2=host(controller=True, node_id=8))
+    assert errors_for(with_controller, mode="zookeeper") == [
+        "ZooKeeper mode: the kafka_controller group must be empty (c2, c1)"]
+
+
+def test_no_brokers():
+    controllers = {"c%d" % i: host(controller=True, node_id=i) for i in range(3)}
+    assert errors_for(controllers) == ["no brokers: put at least one host in the kafka_broker group"]
+
+
+def test_mixed_racks():
+    hosts = separate_hosts()
+    hosts["b10"]["rack"] = None
+    hosts["b12"]["rack"] = ""
+    assert errors_for(hosts) == ["some brokers have a rack (kafka_broker_rack) and some do not: b10, b12; give every "
+                                 "broker a rack or none"]
+
+
+def test_no_racks_at_all_is_fine():
+    hosts = separate_hosts()
+    for name in ("b10", "b11", "b12"):
+        hosts[name]["rack"] = None
+    assert errors_for(hosts) == []
+
+
+REPLICATION_KEYS = ["default.replication.factor", "offsets.topic.replication.factor",
+                    "transaction.state.log.replication.factor", "min.insync.replicas", "transaction.state.log.min.isr"]
+
+
+@pytest.mark.parametrize("key", REPLICATION_KEYS)
+def test_replication_settings_larger_than_the_cluster(key):
+    assert errors_for(separate_hosts(), properties={key: "4"}) == ["%s is 4 but the cluster has 3 broker(s)" % key]
+    assert errors_for(separate_hosts(), properties={key: 3}) == []
+
+
+@pytest.mark.parametrize("key", REPLICATION_KEYS)
+@pytest.mark.parametrize("value", [0, -1, "0"])
+def test_replication_settings_below_one(key, value):
+    assert errors_for(separate_hosts(), properties={key: value}) == [
+        "%s must be at least 1, got %d" % (key, int(value))]
+
+
+@pytest.mark.parametrize("key", REPLICATION_KEYS)
+@pytest.mark.parametrize("value", ["three", "2.5", [3]])
+def test_replication_settings_not_integers(key, value):
+    assert errors_for(separate_hosts(), properties={key: value}) == ["%s must be an integer, got %r" % (key, value)]
+
+
+def test_replication_setting_none_is_ignored():
+    assert errors_for(separate_hosts(), properties={"default.replication.factor": None}) == []
+
+
+def test_min_insync_larger_than_replication_factor():
+    assert errors_for(separate_hosts(), properties={"default.replication.factor": "2", "min.insync.replicas": 3}) == [
+        "min.insync.replicas (3) is larger than default.replication.factor (2): no acks=all write could ever succeed"]
+    assert errors_for(separate_hosts(), properties={"default.replication.factor": 2, "min.insync.replicas": 2}) == []
+
+
+def test_several_replication_problems_at_once():
+    errors = errors_for({"b": host(broker=True, node_id=5), "c": host(controller=True, node_id=1)},
+                        properties={"default.replication.factor": 3, "min.insync.replicas": 0})
+    assert errors == ["default.replication.factor is 3 but the cluster has 1 broker(s)",
+                      "min.insync.replicas must be at least 1, got 0"]
+
+
+def test_invalid_cluster_id():
+    assert errors_for(separate_hosts(), cluster_id="not-an-id", cluster_id_valid=False) == [
+        "platform_cluster_id 'not-an-id' is not a KRaft cluster id (22 characters of URL-safe base64, as printed by "
+        "'kafka-storage random-uuid')"]
+    assert errors_for(separate_hosts(), cluster_id="", cluster_id_valid=False) == []
+    assert errors_for(separate_hosts(), cluster_id=CLUSTER_ID) == []
+
+
+def test_every_problem_is_reported_at_once():
+    hosts = {"c1": host(controller=True, node_id=1, address="same"), "c2": host(controller=True, node_id=1,
+                                                                                  address="same")}
+    errors = errors_for(hosts, cluster_id="x", cluster_id_valid=False)
+    assert len(errors) == 5
+    assert errors[0].startswith("kafka_node_id 1 is used by c1 and c2")
+    assert errors[1].startswith("hosts c1, c2 all have the address same")
+    assert errors[2].startswith("2 controllers")
+    assert errors[3].startswith("no brokers")
+    assert errors[4].startswith("platform_cluster_id 'x'")
+
+
+def test_preflight_of_an_empty_description():
+    assert topo.preflight_errors({}) == [
+        "no KRaft controllers: put 1, 3 or 5 hosts in the kafka_controller group",
+        "no brokers: put at least one host in the kafka_broker group",
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# resolve_cluster_id
+# --------------------------------------------------------------------------------------------------
+
+OTHER_ID = "BQYHCAkKCwwNDg8QERITFA"
+
+
+def test_hosts_agree():
+    assert topo.resolve_cluster_id("", {"b1": CLUSTER_ID, "b2": CLUSTER_ID, "b3": None, "b4": ""}) == (
+        CLUSTER_ID, "hosts")
+    assert topo.resolve_cluster_id(CLUSTER_ID, {"b1": CLUSTER_ID}) == (CLUSTER_ID, "hosts")
+
+
+def test_hosts_disagree():
+    with pytest.raises(TopologyError) as caught:
+        topo.resolve_cluster_id(CLUSTER_ID, {"b1": CLUSTER_ID, "b2": OTHER_ID, "b3": CLUSTER_ID})
+    assert str(caught.value) == ("the hosts belong to different clusters (%s on b1, b3; %s on b2): refusing to "
+                                 "continue" % (CLUSTER_ID, OTHER_ID))
+
+
+def test_configured_differs_from_found():
+    with pytest.raises(TopologyError) as caught:
+        topo.resolve_cluster_id(OTHER_ID, {"b2": CLUSTER_ID, "b1": CLUSTER_ID})
+    assert str(caught.value) == (
+        "platform_cluster_id is %s but the hosts are already formatted for cluster %s (b1, b2); set "
+        "platform_cluster_id to %s or wipe the hosts" % (OTHER_ID, CLUSTER_ID, CLUSTER_ID))
+
+
+def test_only_configured():
+    assert topo.resolve_cluster_id(CLUSTER_ID, {}) == (CLUSTER_ID, "inventory")
+    assert topo.resolve_cluster_id(CLUSTER_ID, {"b1": None}) == (CLUSTER_ID, "inventory")
+
+
+def test_nothing_means_generate():
+    assert topo.resolve_cluster_id("", {}) == (None, "new")
+    assert topo.resolve_cluster_id(None, {"b1": "", "b2": None}) == (None, "new")
