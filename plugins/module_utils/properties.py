@@ -63,9 +63,7 @@ def _escape(text: str, is_key: bool) -> str:
             out.append("\\t")
         elif char == "\f":
             out.append("\\f")
-        elif char in "=:" and is_key:
-            out.append("\\" + char)
-        elif char in "#!" and index == 0:
+        elif (char in "=:" and is_key) or (char in "#!" and index == 0):
             out.append("\\" + char)
         elif char == " " and (is_key or index == 0):
             out.append("\\ ")
