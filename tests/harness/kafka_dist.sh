@@ -6,14 +6,14 @@
 #   tests/harness/kafka_dist.sh 4.3.1        # KRaft-only line (log4j2)
 #   tests/harness/kafka_dist.sh 3.9.2        # last line with ZooKeeper mode (reload4j)
 #
-# Prints the tarball's path.
+# Prints the tarball's path; its SHA-256 is written next to it (.sha256).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 version=${1:?usage: kafka_dist.sh VERSION}
 name="kafka_2.13-$version"
 out="$ROOT/.cache/kafka"
 tarball="$out/$name.tgz"
-if [ -s "$tarball" ]; then
+if [ -s "$tarball" ] && [ -s "$tarball.sha256" ]; then
   echo "$tarball"
   exit 0
 fi
@@ -34,4 +34,5 @@ printf '%s\n' "$version" > "$work/$name/VERSION"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2020-01-01 00:00Z' \
   -C "$work" -czf "$tarball.tmp" "$name"
 mv "$tarball.tmp" "$tarball"
+sha256sum "$tarball" | cut -d' ' -f1 > "$tarball.sha256"
 echo "$tarball"
