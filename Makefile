@@ -11,6 +11,8 @@ VENV := $(CURDIR)/.cache/venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# test hosts are named after this checkout, so two checkouts (or CI beside a developer) never collide
+export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256sum | cut -c1-6)
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help bootstrap dist image demo demo-clean test lint sanity unit molecule bench clean

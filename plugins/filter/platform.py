@@ -3,6 +3,8 @@
 """Filters that turn the inventory into Kafka configuration: properties, topology, preflight."""
 from __future__ import annotations
 
+import ipaddress
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
@@ -119,6 +121,43 @@ def kafka_security_has_secrets(security):
     return bool(sec.secret_values(sec.normalize(security)))
 
 
+def kafka_secret_values(security):
+    """Every secret string in the security description (to check that none leaks)."""
+    return sec.secret_values(sec.normalize(security))
+
+
+def kafka_tls_files(security, host=None):
+    """The files on a host that the TLS listeners of ``security`` read (key and trust stores,
+    with ``{host}`` filled in), so preflight can check that they exist before anything starts."""
+    normalized = sec.normalize(security)
+    paths = []
+    for listener in normalized["listeners"]:
+        if listener["protocol"] not in sec.TLS_PROTOCOLS:
+            continue
+        own = listener.get("tls") or {}
+        for kind in ("keystore", "truststore"):
+            store = own.get(kind) or normalized["tls"].get(kind)
+            if store and store.get("path"):
+                path = store["path"]
+                if host is not None:
+                    path = path.replace(sec.HOST_PLACEHOLDER, str(host))
+                paths.append(path)
+    if normalized.get("kerberos") and normalized["kerberos"].get("keytab"):
+        keytab = normalized["kerberos"]["keytab"]
+        paths.append(keytab.replace(sec.HOST_PLACEHOLDER, str(host)) if host is not None else keytab)
+    return sorted(set(paths))
+
+
+def kafka_san(name):
+    """A subjectAltName entry for a host name or an IP address (``IP:10.0.0.1``, ``DNS:kafka1``)."""
+    text = str(name).strip("[]")
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return "DNS:" + text
+    return "IP:" + text
+
+
 class FilterModule:
     """kafkaops.platform configuration filters."""
 
@@ -126,4 +165,5 @@ class FilterModule:
         return {f.__name__: _wrap(f) for f in (
             kafka_process_properties, to_java_properties, from_java_properties,
             kafka_topology, kafka_preflight_errors, kafka_cluster_id,
-            kafka_listener_port, kafka_process_ports, kafka_security_has_secrets)}
+            kafka_listener_port, kafka_process_ports, kafka_security_has_secrets, kafka_san,
+            kafka_tls_files, kafka_secret_values)}

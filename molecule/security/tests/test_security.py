@@ -1,0 +1,118 @@
+"""The security scenario's promises, checked with real clients and on the real hosts."""
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, NoBrokersAvailable, TopicAuthorizationFailedError
+
+
+def _user_config(client_config, expected, username):
+    from ansible_collections.kafkaops.platform.plugins.module_utils import security
+
+    config = security.kafka_python_client_config(security.normalize(expected["security"]), identity=username)
+    config["bootstrap_servers"] = expected["bootstrap_servers"]
+    return config
+
+
+@pytest.fixture(scope="module")
+def topic(client_config):
+    name = "secured-%s" % uuid.uuid4().hex[:8]
+    admin = KafkaAdminClient(**client_config)
+    admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=3,
+                                  topic_configs={"min.insync.replicas": "2"})])
+    admin.close()
+    time.sleep(2)
+    yield name
+    admin = KafkaAdminClient(**client_config)
+    admin.delete_topics([name])
+    admin.close()
+
+
+def test_client_listener_requires_tls_and_scram(expected):
+    assert expected["security"]["listeners"][0]["protocol"] == "SASL_SSL"
+
+
+def test_plaintext_connection_to_the_tls_port_fails(expected):
+    with pytest.raises(NoBrokersAvailable):
+        KafkaAdminClient(bootstrap_servers=expected["bootstrap_servers"], security_protocol="PLAINTEXT",
+                         request_timeout_ms=5000, bootstrap_timeout_ms=8000)
+
+
+def test_tls_without_sasl_is_refused(client_config, expected):
+    config = {k: v for k, v in client_config.items() if not k.startswith("sasl_")}
+    config["security_protocol"] = "SSL"
+    with pytest.raises((NoBrokersAvailable, KafkaError)):
+        KafkaAdminClient(request_timeout_ms=5000, bootstrap_timeout_ms=8000, **config)
+
+
+def test_wrong_password_is_refused(client_config):
+    config = dict(client_config, sasl_plain_password="not-the-password")
+    with pytest.raises((NoBrokersAvailable, KafkaError)):
+        KafkaAdminClient(request_timeout_ms=5000, bootstrap_timeout_ms=8000, **config)
+
+
+def test_authenticated_client_without_acls_is_denied(client_config, expected, topic):
+    config = _user_config(client_config, expected, "noacl")
+    producer = KafkaProducer(acks="all", max_block_ms=10000, **config)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(topic, b"denied").get(timeout=15)
+    finally:
+        producer.close()
+
+
+def test_super_user_produces_and_consumes(client_config, topic):
+    producer = KafkaProducer(acks="all", **client_config)
+    for i in range(100):
+        producer.send(topic, key=b"k%d" % i, value=b"v%d" % i)
+    producer.flush(timeout=30)
+    producer.close()
+    consumer = KafkaConsumer(topic, group_id="secured-" + topic, auto_offset_reset="earliest",
+                             consumer_timeout_ms=15000, **client_config)
+    values = {record.value for record in consumer}
+    consumer.close()
+    assert {b"v%d" % i for i in range(100)} <= values
+
+
+def test_brokers_talk_over_mtls(host, expected):
+    props = host.file("%s/kafka-broker/server.properties" % expected["config_root"]).content_string
+    assert "listener.name.internal.ssl.client.auth=required" in props
+    assert "listener.name.controller.ssl.client.auth=required" in props
+    assert "inter.broker.listener.name=INTERNAL" in props
+
+
+def test_key_material_is_private(host):
+    for path in ("/etc/kafka/tls/keystore.pem", "/etc/kafka/tls/keystore.d/10-key.pem"):
+        key = host.file(path)
+        assert key.mode == 0o640 and key.user == "root" and key.group == "kafka", path
+
+
+def test_no_world_readable_file_holds_a_secret(host, expected):
+    secrets = expected["secrets"]
+    assert secrets, "the scenario defines secrets; the test must look for them"
+    files = host.check_output(
+        "find /etc /opt/kafka /var/lib/kafka /var/log/kafka /tmp -xdev -type f -perm -o=r 2>/dev/null").split()
+    leaks = []
+    for secret in secrets:
+        result = host.run("grep -lF -- %s %s", secret, " ".join(files))
+        leaks += [line for line in result.stdout.split() if line]
+    assert leaks == [], "world-readable files holding a secret: %s" % sorted(set(leaks))
+
+
+def test_verbose_playbook_output_holds_no_secret(expected, tmp_path):
+    """Run the whole deployment again in check mode at -vvv: not one secret may be printed."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--check", "--diff", "-vvv",
+                          "kafkaops.platform.site"], env=env, capture_output=True, text=True, timeout=900,
+                         check=False)
+    output = run.stdout + run.stderr
+    (tmp_path / "vvv.log").write_text(output)
+    assert run.returncode == 0, output[-3000:]
+    assert "PLAY RECAP" in output
+    for secret in expected["secrets"]:
+        assert secret not in output, "a secret appears in the -vvv output (see %s)" % (tmp_path / "vvv.log")
