@@ -25,6 +25,8 @@ PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "python3", "python3-apt", "iproute2", "procps", "sudo",
     "openjdk-17-jre-headless", "ca-certificates", "tar", "gzip", "openssl", "netcat-openbsd",
 ]
+# installed with apt-get in the new root after debootstrap (whose own resolver cannot place them)
+EXTRA_PACKAGES = ["python3-cryptography"]
 IMAGE_REPO = "localhost/kafkaops-host"
 LABEL = "io.kafkaops.harness"
 
@@ -40,7 +42,7 @@ def run(cmd: list[str], check: bool = True, capture: bool = True) -> subprocess.
 
 
 def image_tag() -> str:
-    digest = hashlib.sha256(" ".join([SUITE] + sorted(PACKAGES)).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(" ".join([SUITE] + sorted(PACKAGES) + sorted(EXTRA_PACKAGES)).encode()).hexdigest()[:12]
     return f"{IMAGE_REPO}:{SUITE}-{digest}"
 
 
@@ -69,8 +71,15 @@ def build_image() -> str:
         log(f"debootstrap {SUITE} into {rootfs} (about a minute)")
         run(["rm", "-rf", rootfs])
         os.makedirs(os.path.dirname(rootfs), exist_ok=True)
-        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-             SUITE, rootfs, debian_mirror()], capture=False)
+        boot = run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
+                    SUITE, rootfs, debian_mirror()], check=False)
+        if boot.returncode != 0:
+            raise SystemExit("debootstrap failed:\n" + (boot.stdout + boot.stderr)[-4000:])
+        run(["cp", "/etc/resolv.conf", os.path.join(rootfs, "etc", "resolv.conf")])
+        extra = run(["chroot", rootfs, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y",
+                     "--no-install-recommends"] + EXTRA_PACKAGES, check=False)
+        if extra.returncode != 0:
+            raise SystemExit("apt-get install in the new root failed:\n" + (extra.stdout + extra.stderr)[-4000:])
         # a container has no console to log in on, and no hardware clock
         for unit in ("getty.target", "console-getty.service", "systemd-timesyncd.service"):
             run(["chroot", rootfs, "systemctl", "mask", unit], check=False)
