@@ -15,12 +15,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256sum | cut -c1-6)
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help bootstrap dist image demo demo-clean test lint sanity unit molecule bench clean
+.PHONY: help bootstrap dist image demo demo-clean test lint sanity unit integration molecule bench clean
 
 help:
 	@echo "make demo        boot 3 test hosts and deploy a KRaft cluster on them"
 	@echo "make demo-clean  remove the demo hosts"
-	@echo "make test        lint + sanity + unit + molecule ($(MOLECULE_SCENARIOS))"
+	@echo "make test        lint + sanity + unit + integration + molecule ($(MOLECULE_SCENARIOS))"
 
 bootstrap:
 	@tests/harness/bootstrap.sh
@@ -49,13 +49,16 @@ sanity: bootstrap
 unit: bootstrap
 	python -m pytest -q tests/unit
 
+integration: dist
+	python -m pytest -q tests/integration
+
 molecule: dist image
 	@for scenario in $(MOLECULE_SCENARIOS); do \
 	  echo "=== molecule test -s $$scenario"; \
 	  molecule test -s $$scenario || exit 1; \
 	done
 
-test: lint sanity unit molecule
+test: lint sanity unit integration molecule
 
 bench: bootstrap
 	python benchmarks/reassignment/run.py

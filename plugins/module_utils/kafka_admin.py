@@ -179,3 +179,181 @@ class KafkaAdmin:
             if time.monotonic() >= deadline:
                 raise KafkaAdminError("cluster not healthy after %ds: %s" % (timeout, message))
             time.sleep(2)
+
+    # -- ACLs ------------------------------------------------------------------------------------
+    # An ACL is a dict: principal, host, operation, permission, resource_type, resource_name,
+    # pattern_type; the enumerations are lower-case words (see ACL_OPERATIONS and friends).
+    def acls(self, principal: str | None = None) -> list:
+        """Every ACL of the cluster, or those of ``principal``, sorted."""
+        from kafka.admin import (
+            ACLFilter,
+            ACLOperation,
+            ACLPermissionType,
+            ACLResourcePatternType,
+            ResourcePatternFilter,
+            ResourceType,
+        )
+
+        acl_filter = ACLFilter(principal=principal, host=None, operation=ACLOperation.ANY,
+                               permission_type=ACLPermissionType.ANY,
+                               resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY))
+        try:
+            found, _error = self.raw.describe_acls(acl_filter)
+        except Exception as exc:
+            raise _admin_error("describe ACLs", exc) from exc
+        return sorted((_acl_to_dict(acl) for acl in found), key=acl_sort_key)
+
+    def create_acls(self, acls: list) -> None:
+        """Create ACLs (creating one that exists changes nothing)."""
+        if not acls:
+            return
+        objects = [_acl_object(acl) for acl in acls]
+        try:
+            answer = self.raw.create_acls(objects)
+        except Exception as exc:
+            raise _admin_error("create ACLs", exc) from exc
+        if answer.get("failed"):
+            errors = sorted({getattr(e, "__name__", str(e)) for e in answer["failed"]})
+            raise KafkaAdminError("create ACLs: %d of %d failed (%s)%s" % (
+                len(answer["failed"]), len(objects), ", ".join(errors), _hint(errors)))
+
+    def delete_acls(self, acls: list) -> list:
+        """Delete exactly the given ACLs; returns the ACLs the cluster deleted."""
+        if not acls:
+            return []
+        from kafka.admin import ACLFilter
+
+        filters = []
+        for acl in acls:
+            concrete = _acl_object(acl)
+            filters.append(ACLFilter(concrete.principal, concrete.host, concrete.operation, concrete.permission_type,
+                                     concrete.resource_pattern))
+        try:
+            answers = self.raw.delete_acls(filters)
+        except Exception as exc:
+            raise _admin_error("delete ACLs", exc) from exc
+        deleted = []
+        for _filter, matched, error in answers:
+            name = getattr(error, "__name__", str(error))
+            if name != "NoError":
+                raise KafkaAdminError("delete ACLs: %s%s" % (name, _hint([name])))
+            deleted.extend(_acl_to_dict(acl) for acl in matched)
+        return sorted(deleted, key=acl_sort_key)
+
+    # -- SCRAM credentials -------------------------------------------------------------------------
+    def scram_users(self) -> dict:
+        """Every user with SCRAM credentials: ``{user: [{"mechanism": "SCRAM-SHA-512", "iterations": 8192}]}``.
+
+        Kafka never returns salts or passwords, only mechanisms and iteration counts."""
+        try:
+            answer = self.raw.describe_user_scram_credentials()
+        except Exception as exc:
+            raise _admin_error("describe SCRAM credentials", exc) from exc
+        users = {}
+        for user, entry in answer.items():
+            if entry.get("error"):
+                raise KafkaAdminError("describe SCRAM credentials of %s: %s" % (user, entry["error"]))
+            users[user] = sorted(({"mechanism": info["mechanism"].name.replace("_", "-"),
+                                   "iterations": info["iterations"]} for info in entry["credential_infos"]),
+                                 key=lambda c: c["mechanism"])
+        return users
+
+    def alter_scram_credentials(self, upsertions=(), deletions=()) -> None:
+        """Set and delete SCRAM credentials.
+
+        ``upsertions``: dicts with user, mechanism (SCRAM-SHA-256 or SCRAM-SHA-512), password and
+        iterations; the password is salted here and never sent. ``deletions``: dicts with user and
+        mechanism. Kafka alters a user at most once per request, so the changes go in rounds of
+        one change per user (deletions first); a failure stops before the next round."""
+        from kafka.admin import UserScramCredentialDeletion, UserScramCredentialUpsertion
+
+        per_user = {}
+        for d in deletions:
+            per_user.setdefault(d["user"], []).append(UserScramCredentialDeletion(d["user"], d["mechanism"]))
+        for u in upsertions:
+            per_user.setdefault(u["user"], []).append(
+                UserScramCredentialUpsertion(u["user"], u["mechanism"], u["password"], iterations=u["iterations"]))
+        rounds = max((len(changes) for changes in per_user.values()), default=0)
+        for index in range(rounds):
+            batch = [changes[index] for _user, changes in sorted(per_user.items()) if index < len(changes)]
+            try:
+                answer = self.raw.alter_user_scram_credentials(batch)
+            except Exception as exc:
+                raise _admin_error("alter SCRAM credentials", exc) from exc
+            failed = ["%s: %s" % (user, error) for user, error in sorted(answer.items()) if error]
+            if failed:
+                raise KafkaAdminError("alter SCRAM credentials: %s" % "; ".join(failed))
+
+
+# -- ACL and SCRAM vocabulary ------------------------------------------------------------------------
+ACL_RESOURCE_TYPES = ("topic", "group", "cluster", "transactional_id", "delegation_token", "user")
+ACL_PATTERN_TYPES = ("literal", "prefixed")
+ACL_PERMISSIONS = ("allow", "deny")
+ACL_OPERATIONS = ("all", "read", "write", "create", "delete", "alter", "describe", "cluster_action",
+                  "describe_configs", "alter_configs", "idempotent_write", "create_tokens", "describe_tokens")
+# The operations each resource type knows (Kafka's authorization documentation).
+ACL_RESOURCE_OPERATIONS = {
+    "topic": ("all", "read", "write", "create", "delete", "alter", "describe", "describe_configs", "alter_configs"),
+    "group": ("all", "read", "describe", "delete"),
+    "cluster": ("all", "create", "cluster_action", "describe_configs", "alter_configs", "idempotent_write", "alter",
+                "describe"),
+    "transactional_id": ("all", "describe", "write"),
+    "delegation_token": ("all", "describe"),
+    "user": ("all", "create_tokens", "describe_tokens"),
+}
+ACL_KEYS = ("principal", "host", "operation", "permission", "resource_type", "resource_name", "pattern_type")
+CLUSTER_RESOURCE_NAME = "kafka-cluster"
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+_HINTS = {
+    "SecurityDisabledError": "The cluster has no authorizer; enable platform_security.authorizer.",
+    "ClusterAuthorizationFailedError": "The identity the module connects as may not do this; use a super user "
+                                       "(credentials.admin is one) or grant it ALTER and DESCRIBE on the cluster.",
+    "InvalidRequestError": "Kafka refused the request as invalid; check the principal (Type:name), host and resource.",
+    "UnsupportedVersionError": "The brokers are too old for this request.",
+}
+
+
+def _hint(error_names) -> str:
+    hints = [_HINTS[name] for name in error_names if name in _HINTS]
+    return (". " + " ".join(hints)) if hints else ""
+
+
+def _admin_error(what, exc) -> KafkaAdminError:
+    """``what`` failed: kafka-python's message (which names the error) and what to do about it."""
+    name = type(exc).__name__
+    text = str(exc).strip().rstrip(".")
+    if name not in text:
+        text = "%s: %s" % (name, text) if text else name
+    return KafkaAdminError("%s: %s%s" % (what, text, _hint([name])))
+
+
+def acl_sort_key(acl: dict) -> tuple:
+    return tuple(acl[key] for key in ACL_KEYS)
+
+
+def _acl_to_dict(acl) -> dict:
+    pattern = acl.resource_pattern
+    return {
+        "principal": acl.principal,
+        "host": acl.host,
+        "operation": acl.operation.name.lower(),
+        "permission": acl.permission_type.name.lower(),
+        "resource_type": pattern.resource_type.name.lower(),
+        "resource_name": pattern.resource_name,
+        "pattern_type": pattern.pattern_type.name.lower(),
+    }
+
+
+def _acl_object(acl: dict):
+    from kafka.admin import ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern, ResourceType
+    from kafka.errors import IllegalArgumentError
+
+    try:
+        return ACL(principal=acl["principal"], host=acl["host"],
+                   operation=ACLOperation[acl["operation"].upper()],
+                   permission_type=ACLPermissionType[acl["permission"].upper()],
+                   resource_pattern=ResourcePattern(ResourceType[acl["resource_type"].upper()], acl["resource_name"],
+                                                    ACLResourcePatternType[acl["pattern_type"].upper()]))
+    except (KeyError, ValueError, AttributeError, IllegalArgumentError) as exc:
+        raise KafkaAdminError("not an ACL: %r (%s)" % (acl, exc)) from exc

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, NoBrokersAvailable, TopicAuthorizationFailedError
+from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 
 def _user_config(client_config, expected, username):
@@ -36,23 +36,31 @@ def test_client_listener_requires_tls_and_scram(expected):
     assert expected["security"]["listeners"][0]["protocol"] == "SASL_SSL"
 
 
+def _refused(**config):
+    """Connecting and listing topics must fail; returns the error for further checks."""
+    with pytest.raises((KafkaError, OSError)) as caught:
+        admin = KafkaAdminClient(request_timeout_ms=5000, bootstrap_timeout_ms=8000, **config)
+        try:
+            admin.list_topics()
+        finally:
+            admin.close()
+    return caught.value
+
+
 def test_plaintext_connection_to_the_tls_port_fails(expected):
-    with pytest.raises(NoBrokersAvailable):
-        KafkaAdminClient(bootstrap_servers=expected["bootstrap_servers"], security_protocol="PLAINTEXT",
-                         request_timeout_ms=5000, bootstrap_timeout_ms=8000)
+    _refused(bootstrap_servers=expected["bootstrap_servers"], security_protocol="PLAINTEXT")
 
 
 def test_tls_without_sasl_is_refused(client_config, expected):
     config = {k: v for k, v in client_config.items() if not k.startswith("sasl_")}
     config["security_protocol"] = "SSL"
-    with pytest.raises((NoBrokersAvailable, KafkaError)):
-        KafkaAdminClient(request_timeout_ms=5000, bootstrap_timeout_ms=8000, **config)
+    _refused(**config)
 
 
 def test_wrong_password_is_refused(client_config):
     config = dict(client_config, sasl_plain_password="not-the-password")
-    with pytest.raises((NoBrokersAvailable, KafkaError)):
-        KafkaAdminClient(request_timeout_ms=5000, bootstrap_timeout_ms=8000, **config)
+    error = _refused(**config)
+    assert "auth" in (type(error).__name__ + str(error)).lower(), repr(error)
 
 
 def test_authenticated_client_without_acls_is_denied(client_config, expected, topic):
@@ -116,3 +124,38 @@ def test_verbose_playbook_output_holds_no_secret(expected, tmp_path):
     assert "PLAY RECAP" in output
     for secret in expected["secrets"]:
         assert secret not in output, "a secret appears in the -vvv output (see %s)" % (tmp_path / "vvv.log")
+
+
+def test_authorized_application_user_produces_and_consumes(client_config, expected):
+    """User:app gets topic and group ACLs on the prefix app- from platform_acls (kafka_acl)."""
+    name = "app-%s" % uuid.uuid4().hex[:8]
+    admin = KafkaAdminClient(**client_config)
+    admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=3,
+                                  topic_configs={"min.insync.replicas": "2"})])
+    admin.close()
+    time.sleep(2)
+    config = _user_config(client_config, expected, "app")
+    try:
+        producer = KafkaProducer(acks="all", **config)
+        for i in range(50):
+            producer.send(name, value=b"app-%d" % i).get(timeout=30)
+        producer.close()
+        consumer = KafkaConsumer(name, group_id="app-readers", auto_offset_reset="earliest",
+                                 consumer_timeout_ms=15000, **config)
+        values = {record.value for record in consumer}
+        consumer.close()
+        assert values == {b"app-%d" % i for i in range(50)}
+    finally:
+        admin = KafkaAdminClient(**client_config)
+        admin.delete_topics([name])
+        admin.close()
+
+
+def test_application_user_is_denied_outside_its_prefix(client_config, expected, topic):
+    config = _user_config(client_config, expected, "app")
+    producer = KafkaProducer(acks="all", max_block_ms=10000, **config)
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            producer.send(topic, b"not-mine").get(timeout=15)
+    finally:
+        producer.close()

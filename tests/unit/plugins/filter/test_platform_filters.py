@@ -50,7 +50,7 @@ def test_the_filters():
     assert sorted(FILTERS) == sorted([
         "kafka_process_properties", "to_java_properties", "from_java_properties", "kafka_topology",
         "kafka_preflight_errors", "kafka_cluster_id", "kafka_listener_port", "kafka_process_ports",
-        "kafka_security_has_secrets"])
+        "kafka_security_has_secrets", "kafka_san", "kafka_tls_files", "kafka_secret_values"])
     for name, func in FILTERS.items():
         assert func.__name__ == name
         assert func.__doc__
@@ -273,3 +273,47 @@ def test_security_has_secrets(description, expected):
 def test_secrets_are_what_the_model_lists():
     assert sec.secret_values(SCRAM) == ["b-pw", "c-pw", "a-pw"]
     assert sec.secret_values(TLS_ONLY) == ["store-pw"]
+
+
+# --------------------------------------------------------------------------------------------------
+# TLS helpers
+
+@pytest.mark.parametrize("name,san", [
+    ("kafka1.example.com", "DNS:kafka1.example.com"),
+    ("10.1.2.3", "IP:10.1.2.3"),
+    ("::1", "IP:::1"),
+    ("[fe80::1]", "IP:fe80::1"),
+    ("kafka-1", "DNS:kafka-1"),
+])
+def test_san(name, san):
+    assert FILTERS["kafka_san"](name) == san
+
+
+def test_tls_files_of_a_plaintext_cluster():
+    assert FILTERS["kafka_tls_files"]({}) == []
+
+
+def test_tls_files_fill_in_the_host_and_skip_plaintext_listeners():
+    description = {
+        "listeners": [
+            {"name": "CLIENT", "port": 9092, "protocol": "SSL", "authentication": "none",
+             "tls": {"keystore": {"path": "/etc/kafka/tls/{host}-client.pem", "type": "PEM"}}},
+            {"name": "INTERNAL", "port": 9091, "protocol": "SSL", "authentication": "mtls"},
+            {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"},
+        ],
+        "tls": {"keystore": {"path": "/etc/kafka/tls/{host}.pem", "type": "PEM"},
+                "truststore": {"path": "/etc/kafka/tls/ca.pem", "type": "PEM"}},
+    }
+    assert FILTERS["kafka_tls_files"](description, host="10.0.0.5") == [
+        "/etc/kafka/tls/10.0.0.5-client.pem", "/etc/kafka/tls/10.0.0.5.pem", "/etc/kafka/tls/ca.pem"]
+
+
+def test_secret_values_filter():
+    description = {
+        "listeners": [{"name": "CLIENT", "port": 9092, "protocol": "SASL_PLAINTEXT", "authentication": "scram-sha-512"},
+                      {"name": "INTERNAL", "port": 9091, "protocol": "PLAINTEXT"},
+                      {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"}],
+        "credentials": {"admin": {"username": "admin", "password": "s3cret-a"},
+                        "users": [{"username": "app", "password": "s3cret-b"}]},
+    }
+    assert sorted(FILTERS["kafka_secret_values"](description)) == ["s3cret-a", "s3cret-b"]
