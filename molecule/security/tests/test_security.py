@@ -57,10 +57,11 @@ def test_tls_without_sasl_is_refused(client_config, expected):
     _refused(**config)
 
 
-def test_wrong_password_is_refused(client_config):
+def test_wrong_password_is_refused(client_config, caplog):
     config = dict(client_config, sasl_plain_password="not-the-password")
-    error = _refused(**config)
-    assert "auth" in (type(error).__name__ + str(error)).lower(), repr(error)
+    _refused(**config)
+    assert any("SaslAuthenticationFailed" in record.getMessage() for record in caplog.records), \
+        "the connection failed, but not because the broker refused the credentials"
 
 
 def test_authenticated_client_without_acls_is_denied(client_config, expected, topic):
@@ -114,7 +115,10 @@ def test_no_world_readable_file_holds_a_secret(host, expected):
 def test_verbose_playbook_output_holds_no_secret(expected, tmp_path):
     """Run the whole deployment again in check mode at -vvv: not one secret may be printed."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
+               # the scenario's inventory reads these (archive and CA locations)
+               MOLECULE_PROJECT_DIRECTORY=expected["project_dir"],
+               MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])))
     run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--check", "--diff", "-vvv",
                           "kafkaops.platform.site"], env=env, capture_output=True, text=True, timeout=900,
                          check=False)

@@ -1,4 +1,4 @@
-"""Shared fixtures of the verify tests: what the deployment must look like (written by
+"""pytest plugin with the shared fixtures of the verify tests (loaded with -p kafkaops_verify): what the deployment must look like (written by
 verify.yml from the inventory) and a Kafka client configuration built by the collection's own
 security code."""
 import json
