@@ -475,7 +475,7 @@ class FakeRandom:
 
 
 def test_generated_ids_are_valid():
-    for _ in range(50):
+    for _attempt in range(50):
         value = props.generate_cluster_id()
         assert len(value) == 22
         assert props.valid_cluster_id(value)

@@ -267,8 +267,8 @@ def test_invalid_cluster_id():
 
 
 def test_every_problem_is_reported_at_once():
-    hosts = {"c1": host(controller=True, node_id=1, address="same"), "c2": host(controller=True, node_id=1,
-                                                                                  address="same")}
+    hosts = {"c1": host(controller=True, node_id=1, address="same"),
+             "c2": host(controller=True, node_id=1, address="same")}
     errors = errors_for(hosts, cluster_id="x", cluster_id_valid=False)
     assert len(errors) == 5
     assert errors[0].startswith("kafka_node_id 1 is used by c1 and c2")

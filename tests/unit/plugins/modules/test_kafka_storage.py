@@ -243,8 +243,8 @@ def test_only_unformatted_directories_are_formatted(fake, layout):
     assert result["formatted"] == [layout.dirs[1]]
     assert result["directories"][layout.dirs[0]] == {"cluster_id": CLUSTER_ID, "node_id": "4"}
     assert result["directories"][layout.dirs[1]] is None
-    assert {path for path, _uid, _gid in fake.chowns} == {layout.dirs[1], os.path.join(layout.dirs[1],
-                                                                                          "meta.properties")}
+    chowned = {path for path, _uid, _gid in fake.chowns}
+    assert chowned == {layout.dirs[1], os.path.join(layout.dirs[1], "meta.properties")}
 
 
 def test_directory_of_another_cluster(fake, layout):
