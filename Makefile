@@ -27,6 +27,7 @@ bootstrap:
 
 dist: bootstrap
 	@tests/harness/kafka_dist.sh $(KAFKA_VERSION) >/dev/null
+	@tests/harness/kafka_dist.sh $(KAFKA_ZK_VERSION) >/dev/null
 
 image: bootstrap
 	@python3 tests/harness/hosts.py image >/dev/null

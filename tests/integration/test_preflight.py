@@ -1,0 +1,87 @@
+"""Bad inventories stop site.yml in its first play, with a message saying what to fix, before any
+host is changed. The hosts are local-connection aliases of this machine, so the playbook runs in
+check mode: even a check that failed to stop the run could not change anything here."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+GOOD_HOSTS = {
+    "k1": {"kafka_node_id": 1},
+    "k2": {"kafka_node_id": 2},
+    "k3": {"kafka_node_id": 3},
+}
+
+
+def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=None):
+    hosts = hosts if hosts is not None else GOOD_HOSTS
+    names = list(hosts)
+    all_vars = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "platform_kafka_archive_src": str(tmp_path / "kafka.tgz"),
+        "platform_host_address": "{{ inventory_hostname }}.invalid",
+    }
+    all_vars.update(group_vars or {})
+    (tmp_path / "kafka.tgz").write_bytes(b"not a real archive: preflight only checks that it exists")
+    data = {"all": {"vars": all_vars, "children": {
+        "kafka_controller": {"hosts": {n: hosts[n] for n in (controllers if controllers is not None else names)}},
+        "kafka_broker": {"hosts": {n: {} for n in (brokers if brokers is not None else names)}},
+    }}}
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def run_site(path):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    result = subprocess.run(["ansible-playbook", "--check", "-i", str(path), "kafkaops.platform.site"], env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+    return result.returncode, result.stdout + result.stderr
+
+
+CASES = [
+    ("duplicate node ids", dict(hosts={"k1": {"kafka_node_id": 1}, "k2": {"kafka_node_id": 1},
+                                       "k3": {"kafka_node_id": 3}}),
+     "kafka_node_id 1 is used by k1 and k2"),
+    ("even quorum", dict(controllers=["k1", "k2"]), "2 controllers: a KRaft quorum needs an odd number"),
+    ("no node id", dict(hosts={"k1": {}, "k2": {"kafka_node_id": 2}, "k3": {"kafka_node_id": 3}}),
+     "kafka_node_id"),
+    ("node id of the wrong type", dict(hosts={"k1": {"kafka_node_id": "first"}, "k2": {"kafka_node_id": 2},
+                                              "k3": {"kafka_node_id": 3}}),
+     "kafka_node_id"),
+    ("limit of the wrong type", dict(group_vars={"kafka_broker_limit_nofile": "lots"}), "kafka_broker_limit_nofile"),
+    ("malformed heap size", dict(group_vars={"kafka_controller_heap_size": "1 GB"}), "kafka_controller_heap_size"),
+    ("bad listener name", dict(group_vars={"platform_security": {"listeners": [
+        {"name": "client", "port": 9092, "protocol": "PLAINTEXT"},
+        {"name": "INTERNAL", "port": 9091, "protocol": "PLAINTEXT"},
+        {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"}]}}),
+     "'client' is not a valid listener name"),
+    ("duplicate port", dict(group_vars={"platform_security": {"listeners": [
+        {"name": "CLIENT", "port": 9092, "protocol": "PLAINTEXT"},
+        {"name": "INTERNAL", "port": 9092, "protocol": "PLAINTEXT"},
+        {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"}]}}),
+     "duplicate port 9092"),
+    ("replication factor above the broker count", dict(brokers=["k1"], group_vars={
+        "kafka_broker_properties": {"default.replication.factor": 3}}),
+     "default.replication.factor is 3 but the cluster has 1 broker(s)"),
+    ("archive missing", dict(group_vars={"platform_kafka_archive_src": "/nonexistent/kafka_2.13-4.3.1.tgz"}),
+     "/nonexistent/kafka_2.13-4.3.1.tgz does not exist on the control node"),
+    ("invalid cluster id", dict(group_vars={"platform_cluster_id": "not-a-cluster-id"}),
+     "is not a KRaft cluster id"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_inventory_stops_before_any_change(tmp_path, kwargs, message):
+    rc, output = run_site(inventory(tmp_path, **kwargs))
+    assert rc != 0, output[-3000:]
+    assert message in output, output[-3000:]
+    # the first play (read-only checks) is where it stopped
+    assert "Deploy the KRaft controllers" not in output, output[-3000:]
