@@ -41,7 +41,7 @@ demo-clean:
 	@python3 tests/harness/hosts.py down --prefix kafkaops-demo
 
 lint: bootstrap
-	ruff check plugins tests molecule benchmarks
+	ruff check .
 	ansible-lint --profile production
 
 sanity: bootstrap
