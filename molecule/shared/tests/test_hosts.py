@@ -26,7 +26,8 @@ def test_configuration_files_and_modes(host, me, expected):
     config = host.file("%s/server.properties" % directory.path)
     assert config.is_file
     assert config.mode == 0o640, "server.properties is %o" % config.mode
-    assert (config.user, config.group) == ("root", "kafka")
+    # it can hold secrets (JAAS passwords): owned by the service user, readable by no one else
+    assert (config.user, config.group) == ("kafka", "kafka")
     content = config.content_string
     assert "node.id=%d\n" % me["node_id"] in content
     assert "process.roles=%s\n" % ",".join(me["roles"]) in content
