@@ -4,42 +4,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-
 import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_info
-
-
-class ExitJson(Exception):
-    """main() finished with exit_json."""
-
-
-class FailJson(Exception):
-    """main() finished with fail_json."""
-
-
-@contextlib.contextmanager
-def module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    previous = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = previous
-
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import ExitJson, FailJson, module_args
 
 STATE = {
     "healthy": False,

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 from types import SimpleNamespace
 
@@ -14,6 +12,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.properties import parse_java_properties
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_storage
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import ExitJson, FailJson, module_args
 
 CLUSTER_ID = "AQIDBAUGBwgJCgsMDQ4PEA"
 OTHER_ID = "BQYHCAkKCwwNDg8QERITFA"
@@ -22,35 +21,6 @@ JAVA = "/usr/lib/jvm/java-17/bin/java"
 SCRAM = ["SCRAM-SHA-512=[name=broker,password=b-pw]", "SCRAM-SHA-256=[name=admin,password=a-pw]"]
 
 
-# --------------------------------------------------------------------------------------------------
-# Running main() the way Ansible's own unit tests do
-# --------------------------------------------------------------------------------------------------
-
-class ExitJson(Exception):
-    """main() finished with exit_json."""
-
-
-class FailJson(Exception):
-    """main() finished with fail_json."""
-
-
-@contextlib.contextmanager
-def module_args(args):
-    """Hand ``args`` to the next AnsibleModule, as the controller would."""
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    previous = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = previous
 
 
 class FakeStorageTool:

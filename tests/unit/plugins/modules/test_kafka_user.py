@@ -5,7 +5,6 @@ in-memory stand-in for kafka-python's KafkaAdminClient (so KafkaAdmin's SCRAM he
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 
@@ -18,6 +17,7 @@ from kafka.admin import ScramMechanism, UserScramCredentialDeletion
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import kafka_admin
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_user
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import ExitJson, FailJson, module_args
 
 PASSWORD = "s3cret-Pa55word"
 CONNECTION = {"bootstrap_servers": ["b1:9092"],
@@ -30,30 +30,6 @@ CONNECTION = {"bootstrap_servers": ["b1:9092"],
                                   "admin": {"username": "admin", "password": "admin-secret"}}}}
 
 
-class ExitJson(Exception):
-    """main() finished with exit_json."""
-
-
-class FailJson(Exception):
-    """main() finished with fail_json."""
-
-
-@contextlib.contextmanager
-def module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core before 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    previous = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = previous
 
 
 class FakeClient:

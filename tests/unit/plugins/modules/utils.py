@@ -1,0 +1,38 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Running a module's main() in a unit test the way Ansible's own unit tests do: hand it arguments
+as the controller would, and turn exit_json/fail_json into exceptions the test can catch."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from ansible.module_utils import basic
+
+
+class ExitJson(Exception):
+    """main() finished with exit_json."""
+
+
+class FailJson(Exception):
+    """main() finished with fail_json."""
+
+
+@contextlib.contextmanager
+def module_args(args):
+    """Hand ``args`` to the next AnsibleModule, as the controller would."""
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core before 2.19
+        patch_module_args = None
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    previous = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = previous
