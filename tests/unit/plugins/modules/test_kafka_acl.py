@@ -28,8 +28,6 @@ CONNECTION = {"bootstrap_servers": ["b1:9092"],
                                   "admin": {"username": "admin", "password": "admin-secret"}}}}
 
 
-
-
 class FakeClient:
     """An in-memory cluster behind kafka-python's KafkaAdminClient interface (the ACL part)."""
 

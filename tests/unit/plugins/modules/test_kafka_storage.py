@@ -21,8 +21,6 @@ JAVA = "/usr/lib/jvm/java-17/bin/java"
 SCRAM = ["SCRAM-SHA-512=[name=broker,password=b-pw]", "SCRAM-SHA-256=[name=admin,password=a-pw]"]
 
 
-
-
 class FakeStorageTool:
     """Stands in for ``java ... kafka.tools.StorageTool format``: records each call and, like the real tool,
     writes meta.properties into every directory named by the configuration it is given."""
