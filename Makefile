@@ -65,4 +65,4 @@ bench: bootstrap
 	python benchmarks/reassignment/run.py
 
 clean: demo-clean
-	rm -rf .cache/rootfs "$${TMPDIR:-/tmp}/kafkaops-sanity"
+	rm -rf .cache/rootfs

@@ -3,9 +3,11 @@
 # git knows about (tracked, or new and not ignored) there and run the sanity tests on the copy.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-# outside the work tree: inside it, ansible-test would ask git and skip the ignored copy
-DEST="${TMPDIR:-/tmp}/kafkaops-sanity/ansible_collections/kafkaops/platform"
-rm -rf "$DEST"
+# outside the work tree (inside it, ansible-test would ask git and skip the ignored copy), and a
+# fresh folder per run, so that two checkouts can run their sanity tests at the same time
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kafkaops-sanity.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+DEST="$WORK/ansible_collections/kafkaops/platform"
 mkdir -p "$DEST"
 cd "$ROOT"
 # what the collection ships: benchmarks/, molecule/ and .ci/ are build_ignore'd (ruff and
@@ -26,5 +28,5 @@ pip_version=$(grep -oE "pip='[0-9.]+'" "$SVENV"/lib/python3*/site-packages/ansib
 mkdir -p ~/.ansible/test/cache
 cp "$ROOT/tests/harness/ansible-test/pip_bootstrap.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 cd "$DEST"
-PATH="$SVENV/bin:$PATH" exec "$SVENV/bin/ansible-test" sanity --python "$("$SVENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+PATH="$SVENV/bin:$PATH" "$SVENV/bin/ansible-test" sanity --python "$("$SVENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
   --requirements --color no "$@"
