@@ -5,12 +5,16 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import basic
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_info
-from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import ExitJson, FailJson, module_args
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import (
+    ExitJson,
+    FailJson,
+    module_args,
+    raise_on_exit,
+)
 
 STATE = {
     "healthy": False,
@@ -68,15 +72,7 @@ class FakeAdmin:
 
 @pytest.fixture
 def admin(monkeypatch):
-    def exit_json(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(module, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    raise_on_exit(monkeypatch)
     monkeypatch.setattr(kafka_info, "HAS_KAFKA", True)
     monkeypatch.setattr(kafka_info, "KafkaAdmin", FakeAdmin)
     monkeypatch.setattr(FakeAdmin, "log", [])

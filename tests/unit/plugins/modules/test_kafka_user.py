@@ -10,14 +10,18 @@ import json
 
 import kafka.errors as kafka_errors
 import pytest
-from ansible.module_utils import basic
 from hypothesis import given
 from hypothesis import strategies as st
 from kafka.admin import ScramMechanism, UserScramCredentialDeletion
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import kafka_admin
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_user
-from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import ExitJson, FailJson, module_args
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import (
+    ExitJson,
+    FailJson,
+    module_args,
+    raise_on_exit,
+)
 
 PASSWORD = "s3cret-Pa55word"
 CONNECTION = {"bootstrap_servers": ["b1:9092"],
@@ -74,15 +78,7 @@ class FakeClient:
 
 @pytest.fixture
 def cluster(monkeypatch):
-    def exit_json(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    def fail_json(module, msg, **kwargs):
-        kwargs["msg"] = msg
-        raise FailJson(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    raise_on_exit(monkeypatch)
     monkeypatch.setattr(kafka_admin, "KafkaAdminClient", FakeClient)
     monkeypatch.setattr(kafka_admin, "HAS_KAFKA", True)
     monkeypatch.setattr(kafka_user, "HAS_KAFKA", True)

@@ -36,3 +36,16 @@ def module_args(args):
         yield
     finally:
         basic._ANSIBLE_ARGS = previous
+
+
+def raise_on_exit(monkeypatch):
+    """Make exit_json raise ExitJson(result) and fail_json raise FailJson(result)."""
+    def exit_json(module, **kwargs):
+        raise ExitJson(kwargs)
+
+    def fail_json(module, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise FailJson(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
