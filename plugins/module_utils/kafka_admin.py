@@ -180,6 +180,160 @@ class KafkaAdmin:
                 raise KafkaAdminError("cluster not healthy after %ds: %s" % (timeout, message))
             time.sleep(2)
 
+    # -- configuration ---------------------------------------------------------------------------
+    # resource_type is "topic" or "broker"; names are topic names or broker ids.
+    def configs(self, resource_type: str, names, sources=None) -> dict:
+        """``{name: {key: value}}`` of the configs set on each resource (not Kafka's defaults).
+
+        ``sources`` restricts the config sources reported (kafka-python names such as
+        ``DYNAMIC_TOPIC_CONFIG``); by default every non-default source is reported."""
+        from kafka.admin import ConfigResource
+
+        names = [str(n) for n in names]
+        if not names:
+            return {}
+        try:
+            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), n) for n in names])
+        except Exception as exc:
+            raise _admin_error("describe %s configs" % resource_type, exc) from exc
+        found = answer.get(resource_type.lower(), {})
+        result = {}
+        for name in names:
+            entries = found.get(name, {})
+            result[name] = {key: entry.get("value") for key, entry in sorted(entries.items())
+                            if entry.get("config_source") != "DEFAULT_CONFIG"
+                            and (sources is None or entry.get("config_source") in sources)}
+        return result
+
+    def alter_configs(self, resource_type: str, changes: dict) -> None:
+        """Set and delete configs incrementally. ``changes``: ``{name: {key: value or None}}``,
+        None deleting the key (back to the default). Keys Kafka does not list as dynamic (the
+        replication throttles, for example) are accepted."""
+        from kafka.admin import ConfigResource
+
+        resources = []
+        for name, entries in sorted(changes.items()):
+            if entries:
+                resources.append(ConfigResource(resource_type.upper(), str(name), {
+                    key: (("DELETE", None) if value is None else ("SET", str(value)))
+                    for key, value in sorted(entries.items())}))
+        if not resources:
+            return
+        try:
+            answer = self.raw.alter_configs(resources, raise_on_unknown=False, incremental=True)
+        except Exception as exc:
+            raise _admin_error("alter %s configs" % resource_type, exc) from exc
+        failed = ["%s: %s" % (name, _error_name(outcome))
+                  for name, outcome in sorted(answer.get(resource_type.lower(), {}).items()) if outcome != "OK"]
+        if failed:
+            raise KafkaAdminError("alter %s configs: %s" % (resource_type, "; ".join(failed)))
+
+    # -- topics ------------------------------------------------------------------------------------
+    def topics(self, names=None) -> dict:
+        """``{topic: [{"partition", "leader", "replicas", "isr"}]}`` of the named topics (all
+        when None); a topic that does not exist is absent from the answer."""
+        wanted = None if names is None else set(names)
+        found = {}
+        for part in self.partitions():
+            if wanted is None or part["topic"] in wanted:
+                found.setdefault(part["topic"], []).append(part)
+        return found
+
+    def create_topic(self, name: str, partitions: int | None = None, replication_factor: int | None = None,
+                     configs: dict | None = None, assignments: dict | None = None) -> None:
+        """Create a topic: either ``partitions`` and ``replication_factor`` (the brokers place the
+        replicas) or ``assignments`` ``{partition: [broker ids]}``."""
+        spec = {"configs": {k: str(v) for k, v in (configs or {}).items()}}
+        if assignments:
+            spec["assignments"] = {int(p): list(r) for p, r in assignments.items()}
+        else:
+            spec["num_partitions"] = partitions if partitions is not None else -1
+            spec["replication_factor"] = replication_factor if replication_factor is not None else -1
+        try:
+            self.raw.create_topics({name: spec}, timeout_ms=self._timeout_ms, wait_for_metadata=True)
+        except Exception as exc:
+            raise _admin_error("create topic %s" % name, exc) from exc
+
+    def add_partitions(self, name: str, total: int, assignments=None) -> None:
+        """Grow topic ``name`` to ``total`` partitions (``assignments``: replica lists of the new ones)."""
+        request = {name: {"count": total, "assignments": assignments}} if assignments else {name: total}
+        try:
+            self.raw.create_partitions(request, timeout_ms=self._timeout_ms)
+        except Exception as exc:
+            raise _admin_error("add partitions to %s" % name, exc) from exc
+
+    def delete_topic(self, name: str) -> None:
+        try:
+            self.raw.delete_topics([name], timeout_ms=self._timeout_ms)
+        except Exception as exc:
+            raise _admin_error("delete topic %s" % name, exc) from exc
+
+    def partition_sizes(self) -> dict:
+        """``{(topic, partition): bytes}``: the largest size of each partition over its replicas
+        and log directories (DescribeLogDirs), which is what a move copies."""
+        try:
+            answer = self.raw.describe_log_dirs()
+        except Exception as exc:
+            raise _admin_error("describe log dirs", exc) from exc
+        sizes = {}
+        for broker in answer:
+            for log_dir in broker.get("log_dirs", []):
+                for topic in log_dir.get("topics", []):
+                    for part in topic.get("partitions", []):
+                        key = (topic["name"], part["partition_index"])
+                        sizes[key] = max(sizes.get(key, 0), part.get("partition_size", 0))
+        return sizes
+
+    # -- reassignments -----------------------------------------------------------------------------
+    def reassignments(self) -> dict:
+        """Ongoing reassignments: ``{(topic, partition): {"replicas", "adding", "removing"}}``."""
+        try:
+            answer = self.raw.list_partition_reassignments(timeout_ms=self._timeout_ms)
+        except Exception as exc:
+            raise _admin_error("list partition reassignments", exc) from exc
+        return {(tp.topic, tp.partition): {"replicas": list(state.get("replicas", [])),
+                                           "adding": list(state.get("adding_replicas", [])),
+                                           "removing": list(state.get("removing_replicas", []))}
+                for tp, state in answer.items()}
+
+    def alter_reassignments(self, targets: dict) -> dict:
+        """Start (replica list) or cancel (None) reassignments: ``{(topic, partition): replicas}``.
+        Returns ``{(topic, partition): error name}`` for the partitions Kafka refused."""
+        from kafka import TopicPartition
+
+        if not targets:
+            return {}
+        request = {TopicPartition(t, p): (None if r is None else list(r)) for (t, p), r in targets.items()}
+        try:
+            answer = self.raw.alter_partition_reassignments(request, timeout_ms=self._timeout_ms)
+        except Exception as exc:
+            raise _admin_error("alter partition reassignments", exc) from exc
+        return {(tp.topic, tp.partition): _error_name(error) for tp, error in answer.items() if error is not None}
+
+    def elect_preferred_leaders(self, partitions=None) -> dict:
+        """Preferred leader election for ``[(topic, partition)]`` (every partition when None).
+        Returns ``{"elected": [...], "errors": {...}}``; "not needed" is not an error."""
+        request = None
+        if partitions is not None:
+            request = {}
+            for topic, partition in partitions:
+                request.setdefault(topic, []).append(partition)
+            if not request:
+                return {"elected": [], "errors": {}}
+        try:
+            answer = self.raw.elect_leaders(0, request, timeout_ms=self._timeout_ms, raise_errors=False)
+        except Exception as exc:
+            raise _admin_error("elect preferred leaders", exc) from exc
+        elected, errors = [], {}
+        for topic_result in answer.replica_election_results:
+            for result in topic_result.partition_result:
+                key = "%s-%d" % (topic_result.topic, result.partition_id)
+                if result.error_code == 0:
+                    elected.append(key)
+                elif result.error_code != 84:  # ELECTION_NOT_NEEDED
+                    errors[key] = result.error_message or "error code %d" % result.error_code
+        return {"elected": sorted(elected), "errors": errors}
+
     # -- ACLs ------------------------------------------------------------------------------------
     # An ACL is a dict: principal, host, operation, permission, resource_type, resource_name,
     # pattern_type; the enumerations are lower-case words (see ACL_OPERATIONS and friends).
@@ -317,6 +471,15 @@ _HINTS = {
 def _hint(error_names) -> str:
     hints = [_HINTS[name] for name in error_names if name in _HINTS]
     return (". " + " ".join(hints)) if hints else ""
+
+
+def _error_name(error) -> str:
+    """The name of a kafka-python error class or instance (or the text it was given)."""
+    if isinstance(error, type):
+        return error.__name__
+    if isinstance(error, Exception):
+        return type(error).__name__
+    return str(error)
 
 
 def _admin_error(what, exc) -> KafkaAdminError:
