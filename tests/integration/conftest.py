@@ -17,11 +17,13 @@ Tests are skipped when Java or the Kafka tarball (``tests/harness/kafka_dist.sh 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -100,6 +102,72 @@ class PlaybookRun:
         return self.stdout + self.stderr + self.log
 
 
+def process_tree(root: int) -> list:
+    """``root`` and every process descending from it (ansible's workers start sessions of their
+    own, so neither the process group nor the session finds them)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def alive(pids) -> list:
+    """The processes of ``pids`` that still run (zombies count as gone)."""
+    running = []
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    running.append(pid)
+        except OSError:
+            pass
+    return running
+
+
+class BackgroundRun:
+    """An ``ansible-playbook`` run started with ``background=True``."""
+
+    def __init__(self, popen, log_path):
+        self.popen = popen
+        self.log_path = log_path
+
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def interrupt(self, signum, timeout=60) -> None:
+        """Send ``signum`` to ansible-playbook and every process it started (the module too),
+        as stopping a job does, and wait until all of them are gone."""
+        tree = process_tree(self.popen.pid)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+        self.popen.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while alive(tree):
+            if time.monotonic() > deadline:
+                raise AssertionError("processes %s still run %ds after signal %d" % (alive(tree), timeout, signum))
+            time.sleep(0.1)
+
+    def wait(self, timeout=300) -> PlaybookRun:
+        stdout, stderr = self.popen.communicate(timeout=timeout)
+        self.log_path.touch()
+        return PlaybookRun(subprocess.CompletedProcess(self.popen.args, self.popen.returncode, stdout, stderr),
+                           self.log_path)
+
+
 def json_document(stdout: str) -> dict:
     """The JSON callback's report, also when verbose messages are printed around it."""
     decoder = json.JSONDecoder()
@@ -127,7 +195,7 @@ def ansible_playbook(tmp_path):
     returns a :class:`PlaybookRun`. Failed tasks fail the run unless ``expect_failure`` is set."""
     counter = [0]
 
-    def run(tasks, extra_vars=None, check=False, diff=False, verbosity=0, expect_failure=False):
+    def run(tasks, extra_vars=None, check=False, diff=False, verbosity=0, expect_failure=False, background=False):
         counter[0] += 1
         workdir = tmp_path / ("run-%d" % counter[0])
         workdir.mkdir()
@@ -161,6 +229,11 @@ def ansible_playbook(tmp_path):
             cmd.append("--diff")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
+        if background:
+            # its own process group, so a test can interrupt the run the way a stopped job is
+            return BackgroundRun(subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.PIPE, text=True, start_new_session=True),
+                                 log_path)
         process = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=300,
                                  check=False)
         log_path.touch()

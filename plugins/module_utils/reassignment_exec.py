@@ -1,0 +1,350 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Executing a partition reassignment safely, batch by batch.
+
+The planner (:mod:`reassignment`) says where replicas should go; this module moves them:
+
+* :func:`split_batches` cuts a plan into batches in which no broker takes part in more than
+  ``max_moves_per_broker`` replica moves (as the receiver of a new replica or as the leader
+  that sends it), so a large plan never floods one broker;
+* :func:`throttle_configs` gives the replication throttles of one batch: Kafka's
+  ``leader/follower.replication.throttled.replicas`` only on the partitions and replicas that
+  move, and ``leader/follower.replication.throttled.rate`` only on the brokers involved;
+* :func:`execute_reassignment` runs the batches through the shared admin client: throttle,
+  submit, wait (with progress), verify, remove the throttles (in a ``finally``, so also when
+  a batch fails, times out or the module is interrupted), then a preferred leader election.
+
+Resuming: Kafka keeps an ongoing reassignment on its own. :func:`execute_reassignment` first
+waits for any reassignment already in flight (the remainder of an interrupted run), with the
+throttle re-applied to it, and only then submits its own; :func:`effective_assignment` gives the
+assignment as it will be once the in-flight moves finish, which is what a new plan starts from.
+
+The pure functions take plain dicts and lists and are unit-tested without a cluster.
+"""
+from __future__ import annotations
+
+import time
+
+THROTTLE_RATE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
+THROTTLE_REPLICA_KEYS = ("leader.replication.throttled.replicas", "follower.replication.throttled.replicas")
+DEFAULT_MAX_MOVES_PER_BROKER = 5
+
+
+class ReassignmentError(Exception):
+    """A reassignment that could not be carried out; the message says what state it left."""
+
+
+# -- pure helpers -------------------------------------------------------------------------------
+def key_of(entry) -> tuple:
+    return (entry["topic"], int(entry["partition"]))
+
+
+def name_of(key) -> str:
+    return "%s-%d" % key
+
+
+def assignment_map(partitions) -> dict:
+    """``{(topic, partition): [replicas]}`` from a list of ``{"topic", "partition", "replicas"}``."""
+    return {key_of(p): list(p["replicas"]) for p in partitions}
+
+
+def as_partition_list(mapping) -> list:
+    return [{"topic": t, "partition": p, "replicas": list(r)} for (t, p), r in sorted(mapping.items())]
+
+
+def effective_assignment(current: dict, in_flight: dict) -> dict:
+    """The assignment once the in-flight reassignments complete.
+
+    ``current``: ``{(topic, partition): replicas}`` as the metadata shows them (during a
+    reassignment that list holds the old and the new replicas); ``in_flight``: the answer of
+    ``KafkaAdmin.reassignments()``. A moving partition ends with its replicas minus the ones
+    being removed, in Kafka's order."""
+    result = {key: list(replicas) for key, replicas in current.items()}
+    for key, state in in_flight.items():
+        removing = set(state.get("removing", []))
+        result[key] = [b for b in state.get("replicas", result.get(key, [])) if b not in removing]
+    return result
+
+
+def move_load(old, new) -> dict:
+    """``{broker: moves}``: the replica moves a partition change puts on each broker. Every
+    added replica counts for the broker receiving it and for the leader sending it; a pure
+    reorder or a dropped replica costs nothing."""
+    added = [b for b in new if b not in old]
+    if not added:
+        return {}
+    load = {}
+    for broker in added:
+        load[broker] = load.get(broker, 0) + 1
+    if old:
+        load[old[0]] = load.get(old[0], 0) + len(added)
+    return load
+
+
+def split_batches(current: dict, proposed, max_moves_per_broker: int = DEFAULT_MAX_MOVES_PER_BROKER,
+                  sizes: dict | None = None) -> list:
+    """Cut ``proposed`` (a list of ``{"topic", "partition", "replicas"}``) into batches.
+
+    In each batch no broker carries more than ``max_moves_per_broker`` moves (:func:`move_load`),
+    except a partition whose own load is larger, which then gets a batch where it is alone on
+    those brokers. Partitions that only reorder replicas or drop some (no data to copy) go into
+    the last batch. Larger partitions (``sizes``, bytes by key) are placed first so big copies
+    start early and run side by side. Deterministic; each batch is sorted by topic and partition.
+    """
+    if max_moves_per_broker < 1:
+        raise ValueError("max_moves_per_broker must be at least 1, got %r" % max_moves_per_broker)
+    sizes = sizes or {}
+    moving, light = [], []
+    for entry in proposed:
+        key = key_of(entry)
+        load = move_load(current.get(key, []), entry["replicas"])
+        (moving if load else light).append((key, entry, load))
+    moving.sort(key=lambda item: (-sizes.get(item[0], 0), item[0]))
+    batches, loads = [], []
+    for _key, entry, load in moving:
+        index = _first_fit(loads, load, max_moves_per_broker)
+        if index == len(loads):
+            batches.append([])
+            loads.append({})
+        batches[index].append(entry)
+        for broker, n in load.items():
+            loads[index][broker] = loads[index].get(broker, 0) + n
+    if light:
+        if not batches:
+            batches.append([])
+        batches[-1].extend(entry for _key, entry, _load in light)
+    return [sorted(batch, key=key_of) for batch in batches]
+
+
+def _first_fit(loads, load, cap) -> int:
+    """The first batch whose brokers all have room for ``load`` (a broker with nothing yet
+    always has room), or ``len(loads)`` for a new batch."""
+    for index, used in enumerate(loads):
+        if all(used.get(b, 0) + n <= cap or used.get(b, 0) == 0 for b, n in load.items()):
+            return index
+    return len(loads)
+
+
+def batch_summary(current: dict, batch) -> dict:
+    """Counts of one batch: partitions, replica moves, receiving brokers."""
+    moves, receivers = 0, set()
+    for entry in batch:
+        old = current.get(key_of(entry), [])
+        added = [b for b in entry["replicas"] if b not in old]
+        moves += len(added)
+        receivers.update(added)
+    return {"partitions": len(batch), "replica_moves": moves, "receiving_brokers": sorted(receivers)}
+
+
+def throttle_configs(current: dict, batch, rate: int | None) -> tuple:
+    """The throttles of one batch: ``(topic_configs, broker_configs)``, each
+    ``{name: {key: value}}``, empty when ``rate`` is None.
+
+    On each topic: ``leader.replication.throttled.replicas`` lists ``partition:broker`` for the
+    replicas a moving partition has today (any of them may lead and send), and
+    ``follower.replication.throttled.replicas`` those it gains. On each broker that holds or gains
+    a moving replica: both throttled rates set to ``rate`` bytes per second."""
+    if rate is None:
+        return {}, {}
+    leaders, followers, brokers = {}, {}, set()
+    for entry in batch:
+        topic, partition = key_of(entry)
+        old = current.get((topic, partition), [])
+        added = [b for b in entry["replicas"] if b not in old]
+        if not added:
+            continue
+        leaders.setdefault(topic, []).extend("%d:%d" % (partition, b) for b in old)
+        followers.setdefault(topic, []).extend("%d:%d" % (partition, b) for b in added)
+        brokers.update(old)
+        brokers.update(added)
+    topics = {}
+    for topic in sorted(set(leaders) | set(followers)):
+        topics[topic] = {THROTTLE_REPLICA_KEYS[0]: ",".join(leaders.get(topic, [])),
+                         THROTTLE_REPLICA_KEYS[1]: ",".join(followers.get(topic, []))}
+    rates = {str(b): {key: str(int(rate)) for key in THROTTLE_RATE_KEYS} for b in sorted(brokers)}
+    return topics, rates
+
+
+def throttles_in(topic_configs: dict, broker_configs: dict) -> dict:
+    """The replication throttles present in describe results: ``{"topics": {name: {key: value}},
+    "brokers": {id: {key: value}}}`` (empty values, Kafka's default, do not count)."""
+    found = {"topics": {}, "brokers": {}}
+    for kind, configs, keys in (("topics", topic_configs, THROTTLE_REPLICA_KEYS),
+                                ("brokers", broker_configs, THROTTLE_RATE_KEYS)):
+        for name, entries in sorted(configs.items()):
+            present = {k: v for k, v in entries.items() if k in keys and v not in (None, "")}
+            if present:
+                found[kind][str(name)] = present
+    return found
+
+
+def mismatches(targets: dict, actual: dict) -> list:
+    """Partitions whose replica list (order included) is not the target: ``[(key, actual, target)]``."""
+    return [(key, actual.get(key), replicas) for key, replicas in sorted(targets.items())
+            if actual.get(key) != replicas]
+
+
+# -- execution against a cluster ------------------------------------------------------------------
+class Executor:
+    """Runs reassignment batches on a cluster through a :class:`KafkaAdmin`.
+
+    ``progress(message)`` receives a line at every state change; ``clock``/``sleep`` are
+    injectable for tests."""
+
+    def __init__(self, admin, throttle=None, timeout=3600, poll_interval=2.0, progress=None,
+                 clock=time.monotonic, sleep=time.sleep):
+        self.admin = admin
+        self.throttle = throttle
+        self.timeout = timeout
+        self.poll_interval = poll_interval
+        self.progress = progress or (lambda message: None)
+        self.clock = clock
+        self.sleep = sleep
+        self.log = []
+        self.throttled_topics = set()
+        self.throttled_brokers = set()
+        self.throttle_seen = {}
+
+    def say(self, message):
+        self.log.append(message)
+        self.progress(message)
+
+    # throttles ----------------------------------------------------------------------------------
+    def set_throttles(self, current, batch):
+        topics, brokers = throttle_configs(current, batch, self.throttle)
+        if not topics:
+            return
+        self.throttled_topics.update(topics)
+        self.throttled_brokers.update(brokers)
+        self.admin.alter_configs("broker", brokers)
+        self.admin.alter_configs("topic", topics)
+        self.throttle_seen = {"topics": sorted(topics), "brokers": sorted(int(b) for b in brokers),
+                              "rate": int(self.throttle)}
+        self.say("throttle %d B/s on brokers %s and on the moving replicas of %d topic(s)" % (
+            self.throttle, ",".join(sorted(brokers, key=int)), len(topics)))
+
+    def clear_throttles(self, topics=None, brokers=None):
+        """Delete the replication throttles of ``topics`` and ``brokers`` (default: those this
+        executor set). Returns what was removed."""
+        topics = sorted(self.throttled_topics if topics is None else topics)
+        brokers = sorted(self.throttled_brokers if brokers is None else brokers, key=int)
+        if topics:
+            self.admin.alter_configs("topic", {t: dict.fromkeys(THROTTLE_REPLICA_KEYS) for t in topics})
+        if brokers:
+            self.admin.alter_configs("broker", {b: dict.fromkeys(THROTTLE_RATE_KEYS) for b in brokers})
+        self.throttled_topics.difference_update(topics)
+        self.throttled_brokers.difference_update(brokers)
+        if topics or brokers:
+            self.say("throttles removed from %d topic(s) and broker(s) %s" % (len(topics), ",".join(map(str, brokers))
+                                                                            or "-"))
+        return {"topics": topics, "brokers": [int(b) for b in brokers]}
+
+    def stale_throttles(self):
+        """Replication throttles present on the cluster (every topic and live broker)."""
+        partitions = self.admin.partitions()
+        topics = sorted({p["topic"] for p in partitions})
+        brokers = [b["id"] for b in self.admin.cluster()["brokers"]]
+        return throttles_in(self.admin.configs("topic", topics), self.admin.configs("broker", brokers))
+
+    # waiting ----------------------------------------------------------------------------------
+    def current(self) -> dict:
+        return {(p["topic"], p["partition"]): p["replicas"] for p in self.admin.partitions()}
+
+    def wait(self, keys, label, deadline):
+        """Poll until none of ``keys`` is being reassigned."""
+        keys = set(keys)
+        last = None
+        started = self.clock()
+        while True:
+            ongoing = {k: v for k, v in self.admin.reassignments().items() if k in keys}
+            message = "%s: %d of %d partition(s) done" % (label, len(keys) - len(ongoing), len(keys))
+            if message != last:
+                self.say("%s (%ds)" % (message, int(self.clock() - started)))
+                last = message
+            if not ongoing:
+                return
+            if self.clock() >= deadline:
+                raise ReassignmentError(
+                    "%s did not finish within %ds; still moving: %s. Kafka goes on moving them: run again "
+                    "to resume, or use state=cancelled to revert them" % (
+                        label, self.timeout, ", ".join(name_of(k) for k in sorted(ongoing)[:20])))
+            self.sleep(self.poll_interval)
+
+    def verify(self, targets):
+        """Wait (briefly: metadata propagates) until every partition has its target replica list."""
+        deadline = self.clock() + 60
+        while True:
+            wrong = mismatches(targets, self.current())
+            if not wrong:
+                return
+            if self.clock() >= deadline:
+                raise ReassignmentError("after the reassignment %d partition(s) do not have their target replicas: %s" % (
+                    len(wrong), "; ".join("%s is %s, expected %s" % (name_of(k), a, t) for k, a, t in wrong[:10])))
+            self.sleep(self.poll_interval)
+
+    # the run ------------------------------------------------------------------------------------
+    def resume(self):
+        """Finish the reassignments already in flight (an interrupted run): throttle them if a
+        throttle is set, wait, verify. Returns the partitions that were in flight."""
+        in_flight = self.admin.reassignments()
+        if not in_flight:
+            return []
+        current = self.current()
+        targets = effective_assignment(current, in_flight)
+        moving = {k: targets[k] for k in in_flight}
+        original = {k: [b for b in current[k] if b not in set(v["adding"])] for k, v in in_flight.items()}
+        self.say("resuming: %d partition(s) already being reassigned" % len(in_flight))
+        try:
+            self.set_throttles(original, as_partition_list(moving))
+            self.wait(in_flight, "in-flight reassignment", self.clock() + self.timeout)
+            self.verify(moving)
+        finally:
+            self.clear_throttles()
+        return sorted(name_of(k) for k in in_flight)
+
+    def run_batch(self, batch, label):
+        current = self.current()
+        targets = assignment_map(batch)
+        started = self.clock()
+        try:
+            self.set_throttles(current, batch)
+            refused = self.admin.alter_reassignments(targets)
+            if refused:
+                raise ReassignmentError("Kafka refused the reassignment of %s" % "; ".join(
+                    "%s (%s)" % (name_of(k), e) for k, e in sorted(refused.items())))
+            self.wait(targets, label, started + self.timeout)
+            self.verify(targets)
+        finally:
+            self.clear_throttles()
+        summary = batch_summary(current, batch)
+        summary["seconds"] = round(self.clock() - started, 1)
+        return summary
+
+
+def execute_reassignment(admin, partitions, throttle=None, timeout=3600, progress=None,
+                         max_moves_per_broker=DEFAULT_MAX_MOVES_PER_BROKER, elect_leaders=True,
+                         poll_interval=2.0, sizes=None) -> dict:
+    """Apply ``partitions`` (the planner's ``proposed["partitions"]``) to the cluster.
+
+    Finishes any reassignment already in flight first, then runs the batches of
+    :func:`split_batches` one after the other (throttled when ``throttle`` is set, bytes per
+    second), verifies each, and finally elects preferred leaders of the changed partitions.
+    Raises :class:`ReassignmentError` (throttles removed) when something goes wrong."""
+    executor = Executor(admin, throttle=throttle, timeout=timeout, progress=progress, poll_interval=poll_interval)
+    started = executor.clock()
+    resumed = executor.resume()
+    current = executor.current()
+    batches = split_batches(current, partitions, max_moves_per_broker, sizes=sizes)
+    done = []
+    for index, batch in enumerate(batches, 1):
+        summary = batch_summary(current, batch)
+        executor.say("batch %d/%d: %d partition(s), %d replica move(s) onto broker(s) %s" % (
+            index, len(batches), summary["partitions"], summary["replica_moves"],
+            ",".join(map(str, summary["receiving_brokers"])) or "-"))
+        done.append(executor.run_batch(batch, "batch %d/%d" % (index, len(batches))))
+    elected = {"elected": [], "errors": {}}
+    if elect_leaders and partitions:
+        elected = admin.elect_preferred_leaders([key_of(p) for p in partitions])
+        executor.say("preferred leader election: %d leader(s) moved" % len(elected["elected"]))
+    return {"resumed": resumed, "batches": done, "elected": elected["elected"], "election_errors": elected["errors"],
+            "throttle": executor.throttle_seen, "seconds": round(executor.clock() - started, 1), "log": executor.log}
