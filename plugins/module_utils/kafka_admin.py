@@ -144,7 +144,13 @@ class KafkaAdmin:
         missing = sorted(set(expected_brokers or []) - live)
         parts = self.partitions()
         offline = [p for p in parts if p["leader"] in (None, -1)]
-        under = [p for p in parts if len(p["isr"]) < len(p["replicas"])]
+        # while a partition is reassigned its replica list holds the replicas being added, which
+        # join the ISR only once they caught up: as Kafka does, count against the target set
+        adding = {}
+        if any(len(p["isr"]) < len(p["replicas"]) for p in parts):
+            adding = {key: set(state["adding"]) for key, state in self.reassignments().items()}
+        under = [p for p in parts
+                 if len(p["isr"]) < len([r for r in p["replicas"] if r not in adding.get((p["topic"], p["partition"]), ())])]
         problems = []
         if missing:
             problems.append("brokers not registered or fenced: %s" % ", ".join(map(str, missing)))

@@ -17,13 +17,11 @@ Tests are skipped when Java or the Kafka tarball (``tests/harness/kafka_dist.sh 
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -32,6 +30,9 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import kafka_local  # noqa: E402
+
+sys.path.insert(0, os.path.join(kafka_local.ROOT, "tests", "harness"))
+from proctree import stop_tree  # noqa: E402
 
 COLLECTIONS = os.path.join(kafka_local.ROOT, ".cache", "collections")
 
@@ -102,41 +103,6 @@ class PlaybookRun:
         return self.stdout + self.stderr + self.log
 
 
-def process_tree(root: int) -> list:
-    """``root`` and every process descending from it (ansible's workers start sessions of their
-    own, so neither the process group nor the session finds them)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def alive(pids) -> list:
-    """The processes of ``pids`` that still run (zombies count as gone)."""
-    running = []
-    for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as handle:
-                if handle.read().rsplit(")", 1)[1].split()[0] != "Z":
-                    running.append(pid)
-        except OSError:
-            pass
-    return running
-
-
 class BackgroundRun:
     """An ``ansible-playbook`` run started with ``background=True``."""
 
@@ -150,16 +116,8 @@ class BackgroundRun:
     def interrupt(self, signum, timeout=60) -> None:
         """Send ``signum`` to ansible-playbook and every process it started (the module too),
         as stopping a job does, and wait until all of them are gone."""
-        tree = process_tree(self.popen.pid)
-        for pid in tree:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signum)
+        stop_tree(self.popen.pid, signum, timeout)
         self.popen.wait(timeout)
-        deadline = time.monotonic() + timeout
-        while alive(tree):
-            if time.monotonic() > deadline:
-                raise AssertionError("processes %s still run %ds after signal %d" % (alive(tree), timeout, signum))
-            time.sleep(0.1)
 
     def wait(self, timeout=300) -> PlaybookRun:
         stdout, stderr = self.popen.communicate(timeout=timeout)
