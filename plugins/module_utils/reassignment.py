@@ -335,6 +335,13 @@ def _select_topics(topics, include, exclude):
     return selected
 
 
+def select_topics(topics, include=None, exclude=None):
+    """The names of ``topics`` that ``include``/``exclude`` select, with the planner's rules (an
+    entry equal to a topic name selects that topic only; any other is a regular expression that
+    must match whole names; an entry selecting nothing raises ``UnknownTopicError``)."""
+    return _select_topics(set(topics), include, exclude)
+
+
 def _parse_sizes(sizes, known_topics, keys_index):
     if sizes is None:
         return None

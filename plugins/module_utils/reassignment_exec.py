@@ -23,6 +23,7 @@ The pure functions take plain dicts and lists and are unit-tested without a clus
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 THROTTLE_RATE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
@@ -243,14 +244,15 @@ class Executor:
         """Replication throttles present on the cluster (every topic and live broker)."""
         partitions = self.admin.partitions()
         topics = sorted({p["topic"] for p in partitions})
-        brokers = [b["id"] for b in self.admin.cluster()["brokers"]]
+        brokers = [b["id"] for b in self.admin.cluster()["brokers"] if not b.get("fenced")]
         return throttles_in(self.admin.configs("topic", topics), self.admin.configs("broker", brokers))
 
     # waiting ----------------------------------------------------------------------------------
     def current(self) -> dict:
         return {(p["topic"], p["partition"]): p["replicas"] for p in self.admin.partitions()}
 
-    def wait(self, keys, label, deadline):
+    def wait(self, keys, label, deadline, hint="Kafka goes on moving them: run again to resume, or use state=cancelled "
+                                               "to revert them"):
         """Poll until none of ``keys`` is being reassigned."""
         keys = set(keys)
         last = None
@@ -264,10 +266,8 @@ class Executor:
             if not ongoing:
                 return
             if self.clock() >= deadline:
-                raise ReassignmentError(
-                    "%s did not finish within %ds; still moving: %s. Kafka goes on moving them: run again "
-                    "to resume, or use state=cancelled to revert them" % (
-                        label, self.timeout, ", ".join(name_of(k) for k in sorted(ongoing)[:20])))
+                raise ReassignmentError("%s did not finish within %ds; still moving: %s. %s" % (
+                    label, int(self.clock() - started), ", ".join(name_of(k) for k in sorted(ongoing)[:20]), hint))
             self.sleep(self.poll_interval)
 
     def verify(self, targets):
@@ -294,28 +294,63 @@ class Executor:
         moving = {k: targets[k] for k in in_flight}
         original = {k: [b for b in current[k] if b not in set(v["adding"])] for k, v in in_flight.items()}
         self.say("resuming: %d partition(s) already being reassigned" % len(in_flight))
-        try:
-            self.set_throttles(original, as_partition_list(moving))
+        with self.throttled(original, as_partition_list(moving)):
             self.wait(in_flight, "in-flight reassignment", self.clock() + self.timeout)
             self.verify(moving)
-        finally:
-            self.clear_throttles()
         return sorted(name_of(k) for k in in_flight)
+
+    @contextlib.contextmanager
+    def throttled(self, current, batch):
+        """Throttles on for the block and off after it, whatever happens in it. A failure to
+        remove them is reported without hiding the error of the block, if there was one."""
+        try:
+            self.set_throttles(current, batch)
+            yield
+        except BaseException as exc:
+            try:
+                self.clear_throttles()
+            except Exception as cleanup:  # keep the first error; say the throttles may be left
+                raise ReassignmentError("%s; and removing the throttles failed too (%s): run again to remove "
+                                        "them" % (exc, cleanup)) from exc
+            raise
+        self.clear_throttles()
+
+    def revert_accepted(self, targets, refused, label):
+        """Kafka refused part of a batch: cancel the part it accepted (so nothing goes on moving
+        unthrottled once the throttles come off), wait for that, and fail saying what state each
+        partition is in. A partition that only dropped replicas may have finished already; Kafka
+        then has nothing to cancel and it stays as reassigned."""
+        accepted = sorted(k for k in targets if k not in refused)
+        reason = "Kafka refused the reassignment of %s" % "; ".join(
+            "%s (%s)" % (name_of(k), e) for k, e in sorted(refused.items()))
+        if not accepted:
+            raise ReassignmentError("%s; nothing of %s was submitted" % (reason, label))
+        answer = self.admin.alter_reassignments(dict.fromkeys(accepted))
+        finished = sorted(k for k, e in answer.items() if e == "NoReassignmentInProgressError")
+        failed = {k: e for k, e in answer.items() if e != "NoReassignmentInProgressError"}
+        cancelled = [k for k in accepted if k not in answer]
+        self.wait(cancelled, "cancelling the rest of %s" % label, self.clock() + self.timeout,
+                  hint="(%s.) Kafka goes on reverting them; run state=cancelled to wait for the rest" % reason)
+        parts = [reason]
+        if cancelled:
+            parts.append("the other %d partition(s) of %s were cancelled and are back on their brokers" % (
+                len(cancelled), label))
+        if finished:
+            parts.append("%s had already finished and keep their new replicas" % ", ".join(map(name_of, finished)))
+        if failed:
+            parts.append("cancelling %s failed" % "; ".join("%s (%s)" % (name_of(k), e) for k, e in sorted(failed.items())))
+        raise ReassignmentError("; ".join(parts) + ", nothing else was submitted")
 
     def run_batch(self, batch, label):
         current = self.current()
         targets = assignment_map(batch)
         started = self.clock()
-        try:
-            self.set_throttles(current, batch)
+        with self.throttled(current, batch):
             refused = self.admin.alter_reassignments(targets)
             if refused:
-                raise ReassignmentError("Kafka refused the reassignment of %s" % "; ".join(
-                    "%s (%s)" % (name_of(k), e) for k, e in sorted(refused.items())))
+                self.revert_accepted(targets, refused, label)
             self.wait(targets, label, started + self.timeout)
             self.verify(targets)
-        finally:
-            self.clear_throttles()
         summary = batch_summary(current, batch)
         summary["seconds"] = round(self.clock() - started, 1)
         return summary

@@ -235,7 +235,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
     KafkaAdmin,
     KafkaAdminError,
 )
-from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import PlanningError, plan_reassignment
+from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import PlanningError, plan_reassignment, select_topics
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
 
@@ -264,6 +264,9 @@ def load_assignment(value, option):
         where = "%s.partitions[%d]" % (option, index)
         if not isinstance(entry, dict) or not {"topic", "partition", "replicas"} <= set(entry):
             raise ModuleInputError("%s needs topic, partition and replicas" % where)
+        partition = entry["partition"]
+        if not isinstance(partition, int) or isinstance(partition, bool) or partition < 0:
+            raise ModuleInputError("%s.partition must be a partition number (an integer from 0), got %r" % (where, partition))
         replicas = entry["replicas"]
         if not isinstance(replicas, list) or not replicas or not all(isinstance(b, int) and not isinstance(b, bool)
                                                                      for b in replicas):
@@ -315,10 +318,8 @@ def target_brokers(requested, remove, cluster_brokers):
                 raise ModuleInputError("brokers %s are not registered and unfenced in the cluster (live: %s); a "
                                        "replica cannot be moved to a broker that is not running" % (
                                            ", ".join(map(str, absent)), ", ".join(map(str, sorted(live))) or "none"))
-    unknown = [b for b in remove if b not in {c["id"] for c in chosen} and b not in known]
-    if unknown and cluster_brokers is not None:
-        raise ModuleInputError("remove_brokers: broker(s) %s are not in the cluster (brokers: %s)" % (
-            ", ".join(map(str, unknown)), ", ".join(map(str, sorted(known)))))
+    # a broker to remove that the cluster no longer knows is simply gone already (a decommission
+    # run again after it was unregistered); replicas still naming it are moved like any other
     chosen = [b for b in chosen if b["id"] not in set(remove)]
     if not chosen:
         raise ModuleInputError("no broker would be left to hold the replicas")
@@ -392,7 +393,8 @@ def leaders_to_elect(partitions, keys=None):
 def cancel(module, admin, result):
     in_flight = admin.reassignments()
     result["cancelled"] = sorted(rx.name_of(k) for k in in_flight)
-    executor = rx.Executor(admin, progress=module.log)
+    executor = rx.Executor(admin, timeout=module.params["timeout"], poll_interval=module.params["poll_interval"],
+                           progress=module.log)
     stale = executor.stale_throttles()
     result["stale_throttles"] = stale
     result["changed"] = bool(in_flight or stale["topics"] or stale["brokers"])
@@ -403,7 +405,8 @@ def cancel(module, admin, result):
     if refused:
         raise rx.ReassignmentError("Kafka refused to cancel %s" % "; ".join(
             "%s (%s)" % (rx.name_of(k), e) for k, e in sorted(refused.items())))
-    executor.wait(in_flight, "cancellation", executor.clock() + module.params["timeout"])
+    executor.wait(in_flight, "cancellation", executor.clock() + module.params["timeout"],
+                  hint="Kafka goes on reverting them; run state=cancelled again to wait for the rest")
     executor.clear_throttles(topics=stale["topics"], brokers=stale["brokers"])
     result["log"] = executor.log
     return result
@@ -427,8 +430,8 @@ def live(module, admin):
     if params["assignment"] is not None:
         proposed = load_assignment(params["assignment"], "assignment")
         check_assignment(proposed, current, live_ids)
-        proposed = [e for e in proposed if current[rx.key_of(e)] != e["replicas"]]
         planned_keys = {rx.key_of(e) for e in proposed}
+        proposed = [e for e in proposed if current[rx.key_of(e)] != e["replicas"]]
     else:
         brokers = target_brokers(params["brokers"], params["remove_brokers"], cluster["brokers"])
         if params["use_partition_sizes"]:
@@ -437,8 +440,10 @@ def live(module, admin):
                                  **plan_options(params, sizes))
         proposed = plan["proposed"]["partitions"]
         result.update(proposed=plan["proposed"], stats=plan["stats"])
-        planned_keys = None if not (params["include_topics"] or params["exclude_topics"]) else set(
-            k for k in current if _selected(k[0], params))
+        planned_keys = None
+        if params["include_topics"] or params["exclude_topics"]:
+            chosen = select_topics({k[0] for k in current}, params["include_topics"], params["exclude_topics"])
+            planned_keys = {k for k in current if k[0] in chosen}
     offline_parts = [rx.name_of((p["topic"], p["partition"])) for p in partitions
                      if p["leader"] in (None, -1) and rx.key_of(p) in {rx.key_of(e) for e in proposed}]
     if offline_parts:
@@ -451,7 +456,7 @@ def live(module, admin):
     if params["state"] == "planned":
         return result
 
-    executor = rx.Executor(admin, progress=module.log)
+    executor = rx.Executor(admin, timeout=params["timeout"], poll_interval=params["poll_interval"], progress=module.log)
     stale = executor.stale_throttles() if not in_flight else {"topics": {}, "brokers": {}}
     result["stale_throttles"] = stale
     would_elect = []
@@ -460,8 +465,8 @@ def live(module, admin):
         would_elect = [k for k in leaders_to_elect(partitions, planned_keys) if k not in moving]
     result["changed"] = bool(proposed or in_flight or stale["topics"] or stale["brokers"] or would_elect)
     if module.check_mode:
-        result["elected"] = sorted(rx.name_of(k) for k in would_elect) + sorted(
-            rx.name_of(rx.key_of(e)) for e in proposed if e["replicas"][0] != current[rx.key_of(e)][0])
+        result["elected"] = sorted([rx.name_of(k) for k in would_elect] + [
+            rx.name_of(rx.key_of(e)) for e in proposed if e["replicas"][0] != current[rx.key_of(e)][0]])
         return result
     if stale["topics"] or stale["brokers"]:
         executor.say("removing replication throttles left by an interrupted run")
@@ -493,17 +498,6 @@ def live(module, admin):
     result["changed"] = bool(proposed or in_flight or stale["topics"] or stale["brokers"] or elected["elected"]
                              or done["resumed"])
     return result
-
-
-def _selected(topic, params):
-    import re
-
-    def matches(entries):
-        return any(topic == e or re.fullmatch(e, topic) for e in entries)
-
-    if params["include_topics"] and not matches(params["include_topics"]):
-        return False
-    return not (params["exclude_topics"] and matches(params["exclude_topics"]))
 
 
 def validate(params):

@@ -260,7 +260,6 @@ def test_replication_factor_change_and_explicit_assignment(cluster, ansible_play
 def test_bad_input_fails_before_any_change(cluster, ansible_playbook):
     cases = [
         (dict(brokers=[1, 2, 9]), "brokers 9 are not registered and unfenced in the cluster"),
-        (dict(remove_brokers=[7]), "remove_brokers: broker(s) 7 are not in the cluster"),
         (dict(throttle=10), "throttle is in bytes per second and must be at least 1024"),
         (dict(assignment={"version": 1, "partitions": [{"topic": "nope", "partition": 0, "replicas": [1]}]}),
          "assignment names nope-0, which does not exist"),
