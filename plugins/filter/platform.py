@@ -10,13 +10,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
+from ansible_collections.kafkaops.platform.plugins.module_utils import zookeeper as zk
 
 
 def _wrap(func):
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError) as exc:
+        except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError) as exc:
             raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
     run.__name__ = func.__name__
     run.__doc__ = func.__doc__
@@ -62,14 +63,58 @@ def kafka_topology(groups, hostvars=None, controller_port=9093, combined=True,
     return topo.cluster_topology(hosts, controller_port=int(controller_port), combined=bool(combined))
 
 
-def kafka_preflight_errors(topology, mode="kraft", properties=None, cluster_id=""):
+def kafka_preflight_errors(topology, mode="kraft", properties=None, cluster_id="", zookeeper=None, version=""):
     """Every problem with the cluster description, as messages that say what to fix."""
     return topo.preflight_errors(topology, {
         "mode": mode,
         "properties": properties or {},
         "cluster_id": cluster_id,
         "cluster_id_valid": props.valid_cluster_id(cluster_id) if cluster_id else True,
+        "zookeeper": zookeeper or [],
+        "version": version,
     })
+
+
+def kafka_zookeeper_servers(groups, hostvars=None, group="zookeeper"):
+    """The ZooKeeper ensemble of the inventory: ``[{"host", "myid", "address"}]`` sorted by myid
+    (hosts without a valid myid last, so that preflight can name them)."""
+    if hostvars is None:
+        raise AnsibleFilterError("kafka_zookeeper_servers needs hostvars=hostvars")
+    servers = []
+    for name in sorted(groups.get(group, []) or []):
+        hvars = hostvars[name]
+        myid = hvars.get("zookeeper_myid")
+        if isinstance(myid, str) and myid.strip().isdigit():
+            myid = int(myid)
+        servers.append({"host": name, "myid": myid, "address": hvars.get("platform_host_address") or name})
+    return sorted(servers, key=lambda s: (s["myid"] if isinstance(s["myid"], int) and not isinstance(s["myid"], bool)
+                                          else 1 << 30, s["host"]))
+
+
+def kafka_zoo_cfg(spec):
+    """The settings of one ZooKeeper server (zoo.cfg) merged from a description (see
+    module_utils.zookeeper.zoo_cfg); render them with to_java_properties."""
+    return zk.zoo_cfg(spec)
+
+
+def kafka_zookeeper_connect(servers, port=2181, chroot=""):
+    """The zookeeper.connect string (host:port,.../chroot) of an ensemble."""
+    return zk.zookeeper_connect(servers, port, chroot)
+
+
+def kafka_zookeeper_restart_order(modes):
+    """Hosts in rolling-restart order (followers first, the leader last) from host -> mode."""
+    return zk.restart_order(modes)
+
+
+def kafka_metadata_mode(properties):
+    """absent, zookeeper, migration or kraft: where a process stands, from its server.properties."""
+    return zk.metadata_mode(properties)
+
+
+def kafka_zk_migration_state(jmx_output):
+    """The ZkMigrationState of a controller from kafka.tools.JmxTool output: value, state, migrated."""
+    return zk.migration_state(jmx_output)
 
 
 def kafka_cluster_id(found, configured=""):
@@ -166,4 +211,5 @@ class FilterModule:
             kafka_process_properties, to_java_properties, from_java_properties,
             kafka_topology, kafka_preflight_errors, kafka_cluster_id,
             kafka_listener_port, kafka_process_ports, kafka_security_has_secrets, kafka_san,
-            kafka_tls_files, kafka_secret_values)}
+            kafka_tls_files, kafka_secret_values, kafka_zookeeper_servers, kafka_zoo_cfg, kafka_zookeeper_connect,
+            kafka_zookeeper_restart_order, kafka_metadata_mode, kafka_zk_migration_state)}

@@ -40,6 +40,11 @@ def kafka_zookeeper_security_properties(description, *, node=None):
     return _call(security.zookeeper_properties, description, node)
 
 
+def kafka_zookeeper_jaas(description, *, process):
+    """JAAS file content for ZooKeeper digest authentication (zookeeper or kafka), or ""."""
+    return _call(security.jaas_file, description, process)
+
+
 def kafka_scram_credentials(description):
     """SCRAM users to add when KRaft storage is formatted."""
     return _call(security.scram_credentials, description)
@@ -55,4 +60,5 @@ class FilterModule:
             "kafka_client_properties": kafka_client_properties,
             "kafka_zookeeper_security_properties": kafka_zookeeper_security_properties,
             "kafka_scram_credentials": kafka_scram_credentials,
+            "kafka_zookeeper_jaas": kafka_zookeeper_jaas,
         }

@@ -228,7 +228,11 @@ def kafka_process_properties(spec: dict) -> dict:
       log_dirs         list of data directories (brokers; controllers keep metadata there too)
       metadata_log_dir optional directory for the metadata log
       controllers      KRaft quorum: [{"id", "host", "port"}]
-      zookeeper_connect  ZooKeeper-mode connect string (with chroot); excludes roles
+      zookeeper_connect  ZooKeeper connect string (with chroot): a ZooKeeper-mode broker (no roles),
+                       or a controller that migrates a ZooKeeper cluster (with migration)
+      migration        ZooKeeper-to-KRaft migration: a ZooKeeper-mode broker in migration mode (it
+                       also learns the controller quorum), or a controller with migration enabled
+      inter_broker_protocol  inter.broker.protocol.version of a ZooKeeper-mode broker (e.g. 3.9)
       rack             optional broker.rack
       defaults         role defaults (lowest precedence; a value of None sets nothing)
       security         properties generated from the security description (None sets nothing)
@@ -237,7 +241,8 @@ def kafka_process_properties(spec: dict) -> dict:
     if not isinstance(spec, dict):
         raise PropertiesError("the process description must be a dict")
     unknown = set(spec) - {"roles", "node_id", "log_dirs", "metadata_log_dir", "controllers",
-                           "zookeeper_connect", "rack", "defaults", "security", "overrides"}
+                           "zookeeper_connect", "migration", "inter_broker_protocol", "rack", "defaults",
+                           "security", "overrides"}
     if unknown:
         raise PropertiesError("unknown keys in the process description: %s" % ", ".join(sorted(unknown)))
     roles = spec.get("roles") or []
@@ -248,8 +253,14 @@ def kafka_process_properties(spec: dict) -> dict:
         raise PropertiesError("unknown process role(s) %s; use broker and/or controller" % ", ".join(bad))
     if len(set(roles)) != len(roles):
         raise PropertiesError("process roles repeat: %s" % ", ".join(roles))
-    if zk_connect and "controller" in roles:
+    migration = bool(spec.get("migration"))
+    if zk_connect and "controller" in roles and "broker" in roles:
         raise PropertiesError("a ZooKeeper-mode broker cannot also be a KRaft controller")
+    if zk_connect and "controller" in roles and not migration:
+        raise PropertiesError("a KRaft controller connects to ZooKeeper only to migrate it (set migration)")
+    zk_broker = bool(zk_connect) and "controller" not in roles
+    if migration and not zk_connect:
+        raise PropertiesError("migration needs zookeeper_connect (the ensemble the metadata comes from)")
     if not zk_connect and not roles:
         raise PropertiesError("a KRaft process needs roles (broker, controller or both)")
     node_id = _int_field(spec.get("node_id"), "node_id")
@@ -264,11 +275,23 @@ def kafka_process_properties(spec: dict) -> dict:
         raise PropertiesError("log_dirs must be absolute paths: %s" % ", ".join(map(str, log_dirs)))
 
     structural = {"log.dirs": ",".join(str(d) for d in log_dirs)}
+    controllers = spec.get("controllers") or []
     if zk_connect:
-        structural["broker.id"] = str(node_id)
         structural["zookeeper.connect"] = zk_connect
+    if migration:
+        structural["zookeeper.metadata.migration.enable"] = "true"
+    if zk_broker:
+        structural["broker.id"] = str(node_id)
+        if spec.get("inter_broker_protocol"):
+            structural["inter.broker.protocol.version"] = str(spec["inter_broker_protocol"])
+        if migration:
+            if not controllers:
+                raise PropertiesError("a broker in migration mode needs the controller quorum (controllers)")
+            structural["controller.quorum.voters"] = quorum_voters(controllers)
+            if node_id in {_voter(entry, index)[0] for index, entry in enumerate(controllers)}:
+                raise PropertiesError("broker id %d is also a controller's node id; node ids must be unique "
+                                      "across the cluster" % node_id)
     else:
-        controllers = spec.get("controllers") or []
         if not controllers:
             raise PropertiesError("a KRaft process needs the controller quorum (controllers)")
         structural["node.id"] = str(node_id)

@@ -894,7 +894,7 @@ def _cluster_usernames(sec, names):
 # Kafka server
 # --------------------------------------------------------------------------------------
 
-_NODE_KEYS = ("roles", "host", "advertised", "zookeeper_mode")
+_NODE_KEYS = ("roles", "host", "advertised", "zookeeper_mode", "migration")
 
 
 def _node(node):
@@ -926,6 +926,7 @@ def _node(node):
         "host": _string(raw.get("host"), path + ".host"),
         "advertised": checked,
         "zookeeper_mode": zk_mode,
+        "migration": _boolean(raw.get("migration"), path + ".migration", False),
     }
 
 
@@ -934,16 +935,21 @@ def server_properties(description, node):
 
     ``node``: ``roles`` (broker and/or controller), ``host`` (advertised host name),
     optional ``advertised`` (per-listener ``host``/``port`` overrides) and optional
-    ``zookeeper_mode`` (a 3.9 ZooKeeper-mode broker: no controller listener).
+    ``zookeeper_mode`` (a 3.9 ZooKeeper-mode broker: no controller listener) and optional
+    ``migration`` (ZooKeeper-to-KRaft migration: a ZooKeeper-mode broker also reaches the controller
+    listener; a controller also reaches ZooKeeper and the brokers' inter-broker listener).
     """
     sec = normalize(description)
     node = _node(node)
     is_broker = "broker" in node["roles"]
     is_controller = "controller" in node["roles"]
     zk_mode = node["zookeeper_mode"]
-    controller = None if zk_mode else sec["controller_listener"]
+    migration = node["migration"]
+    controller = None if zk_mode and not migration else sec["controller_listener"]
     if not zk_mode and controller is None:
         _fail(ROOT + ".controller_listener", "is required for KRaft nodes (set node.zookeeper_mode for a ZooKeeper-mode broker)")
+    if migration and controller is None:
+        _fail(ROOT + ".controller_listener", "is required to migrate to KRaft (brokers reach the controllers on it)")
     by_name = {lsn["name"]: lsn for lsn in sec["listeners"]}
     for name in node["advertised"]:
         if name not in by_name:
@@ -955,6 +961,10 @@ def server_properties(description, node):
     if is_broker and controller is not None and by_name[controller] not in known:
         known.append(by_name[controller])
     inter_broker = sec["inter_broker_listener"]
+    # a migrating controller sends requests to the ZooKeeper-mode brokers on their inter-broker listener
+    migrating_controller = is_controller and migration
+    if migrating_controller and by_name[inter_broker] not in known:
+        known.append(by_name[inter_broker])
 
     props = {
         "listeners": ",".join("%s://%s:%d" % (lsn["name"], _format_host(lsn["bind_address"]), lsn["port"]) for lsn in served),
@@ -973,6 +983,8 @@ def server_properties(description, node):
             advertised.append("%s://%s:%d" % (listener["name"], _format_host(host), port))
         props["advertised.listeners"] = ",".join(advertised)
         props["inter.broker.listener.name"] = inter_broker
+    if migrating_controller:
+        props["inter.broker.listener.name"] = inter_broker
     if controller is not None:
         props["controller.listener.names"] = controller
 
@@ -988,7 +1000,7 @@ def server_properties(description, node):
         is_served = listener in served
         client_of = None  # (identity name, mechanism) when this process connects to the listener as a client
         mechanisms = _sasl(listener)
-        if listener["name"] == inter_broker and is_broker:
+        if listener["name"] == inter_broker and (is_broker or migrating_controller):
             client_of = "broker"
         if listener["name"] == controller:
             client_of = "controller"
@@ -1053,7 +1065,7 @@ def server_properties(description, node):
                 super_users.append(principal)
         if super_users:
             props["super.users"] = ";".join(super_users)
-    if zk_mode:
+    if zk_mode or migration:
         props.update(_zookeeper_client_properties(sec, node["host"]))
     return props
 
@@ -1248,7 +1260,7 @@ def zookeeper_properties(description, node=None):
     sec = normalize(description)
     host = None
     if node is not None:
-        host = _mapping(node, "node", ("host", "roles", "advertised", "zookeeper_mode")).get("host")
+        host = _mapping(node, "node", _NODE_KEYS).get("host")
     zk = sec["zookeeper"]
     path = ROOT + ".zookeeper"
     props = {}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import zookeeper as zk
+
 __all__ = ["TopologyError", "cluster_topology", "preflight_errors", "resolve_cluster_id"]
 
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.\-_:\[\]]*[A-Za-z0-9\]])?")
@@ -79,9 +81,11 @@ def _is_int(value) -> bool:
 def preflight_errors(topology: dict, settings: dict | None = None) -> list:
     """Every problem with a cluster description, as messages that say what to fix.
 
-    ``settings`` (all optional): ``mode`` ("kraft" or "zookeeper"), ``properties`` (the
-    cluster-wide broker overrides, to check replication settings against the broker count),
-    ``cluster_id`` (configured id, "" for automatic), ``cluster_id_valid`` (bool).
+    ``settings`` (all optional): ``mode`` ("kraft", "zookeeper", or "migration" while
+    zookeeper_to_kraft.yml runs), ``properties`` (the cluster-wide broker overrides, to check
+    replication settings against the broker count and the metadata mode), ``cluster_id`` (configured
+    id, "" for automatic), ``cluster_id_valid`` (bool), ``zookeeper`` (the ensemble: ``[{"host",
+    "myid", "address"}]``), ``version`` (the Kafka version).
     """
     settings = settings or {}
     errors = []
@@ -117,7 +121,21 @@ def preflight_errors(topology: dict, settings: dict | None = None) -> list:
             errors.append("hosts %s all have the address %s; each Kafka host needs its own address "
                           "(platform_host_address)" % (", ".join(names), address))
 
-    if mode == "kraft":
+    if mode in ("zookeeper", "migration"):
+        errors.extend(zk.ensemble_errors(settings.get("zookeeper") or []))
+        errors.extend(zk.mode_errors("zookeeper", settings.get("properties") or {}, settings.get("version") or ""))
+        both = sorted(c["host"] for c in controllers if c["host"] in {b["host"] for b in brokers})
+        if both:
+            errors.append("%s: in both kafka_controller and kafka_broker; a ZooKeeper cluster migrates to dedicated "
+                          "KRaft controllers, so put the controllers on their own hosts" % ", ".join(both))
+    elif mode == "kraft":
+        errors.extend(zk.mode_errors("kraft", settings.get("properties") or {}, settings.get("version") or ""))
+    else:
+        errors.append("platform_kafka_mode must be kraft or zookeeper, got %r" % (mode,))
+    if mode == "migration" and not controllers:
+        errors.append("no KRaft controllers to migrate to: put 1, 3 or 5 hosts in the kafka_controller group")
+    if mode == "kraft" or controllers:
+        # in ZooKeeper mode the kafka_controller group holds the controllers zookeeper_to_kraft.yml deploys
         count = len(controllers)
         if count == 0:
             errors.append("no KRaft controllers: put 1, 3 or 5 hosts in the kafka_controller group")
@@ -126,9 +144,6 @@ def preflight_errors(topology: dict, settings: dict | None = None) -> list:
                           "failures than %d" % (count, count, count - 1))
         elif count > 9:
             errors.append("%d controllers: more than 9 voters slows every metadata commit; use 3 or 5" % count)
-    elif controllers:
-        errors.append("ZooKeeper mode: the kafka_controller group must be empty (%s)"
-                      % ", ".join(c["host"] for c in controllers))
 
     if not brokers:
         errors.append("no brokers: put at least one host in the kafka_broker group")

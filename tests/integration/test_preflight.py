@@ -18,7 +18,7 @@ GOOD_HOSTS = {
 }
 
 
-def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=None):
+def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=None, zookeeper=None):
     hosts = hosts if hosts is not None else GOOD_HOSTS
     names = list(hosts)
     all_vars = {
@@ -31,7 +31,10 @@ def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=N
     (tmp_path / "kafka.tgz").write_bytes(b"not a real archive: preflight only checks that it exists")
     data = {"all": {"vars": all_vars, "children": {
         "kafka_controller": {"hosts": {n: hosts[n] for n in (controllers if controllers is not None else names)}},
-        "kafka_broker": {"hosts": {n: {} for n in (brokers if brokers is not None else names)}},
+        # hosts that are no controller carry their node id here
+        "kafka_broker": {"hosts": {n: {} if n in (controllers if controllers is not None else names) else hosts[n]
+                                   for n in (brokers if brokers is not None else names)}},
+        "zookeeper": {"hosts": zookeeper or {}},
     }}}
     path = tmp_path / "hosts.json"
     path.write_text(json.dumps(data))
@@ -45,6 +48,9 @@ def run_site(path):
                             capture_output=True, text=True, timeout=300, check=False)
     return result.returncode, result.stdout + result.stderr
 
+
+ZK_MODE = {"platform_kafka_mode": "zookeeper", "platform_kafka_version": "3.9.2"}
+ENSEMBLE = {"z%d" % i: {"zookeeper_myid": i} for i in (1, 2, 3)}
 
 CASES = [
     ("duplicate node ids", dict(hosts={"k1": {"kafka_node_id": 1}, "k2": {"kafka_node_id": 1},
@@ -75,6 +81,24 @@ CASES = [
      "/nonexistent/kafka_2.13-4.3.1.tgz does not exist on the control node"),
     ("invalid cluster id", dict(group_vars={"platform_cluster_id": "not-a-cluster-id"}),
      "is not a KRaft cluster id"),
+    ("ZooKeeper mode without an ensemble", dict(controllers=[], group_vars=ZK_MODE),
+     "ZooKeeper mode needs an ensemble: put 1, 3 or 5 hosts in the zookeeper group"),
+    ("ensemble of two", dict(controllers=[], group_vars=ZK_MODE,
+                             zookeeper={"z1": {"zookeeper_myid": 1}, "z2": {"zookeeper_myid": 2}}),
+     "2 ZooKeeper servers: an ensemble has 1, 3 or 5 servers"),
+    ("duplicate myid", dict(controllers=[], group_vars=ZK_MODE, zookeeper={
+        "z1": {"zookeeper_myid": 1}, "z2": {"zookeeper_myid": 2}, "z3": {"zookeeper_myid": 2}}),
+     "zookeeper_myid 2 is used by z2 and z3"),
+    ("myid missing", dict(controllers=[], group_vars=ZK_MODE, zookeeper={"z1": {}}), "zookeeper_myid"),
+    ("ZooKeeper mode on Kafka 4", dict(controllers=[], group_vars=dict(ZK_MODE, platform_kafka_version="4.3.1"),
+                                       zookeeper=ENSEMBLE),
+     "Kafka 4 removed ZooKeeper mode"),
+    ("KRaft settings in ZooKeeper mode", dict(controllers=[], zookeeper=ENSEMBLE, group_vars=dict(
+        ZK_MODE, kafka_broker_properties={"process.roles": "broker"})),
+     "kafka_broker_properties sets process.roles, which only KRaft nodes read"),
+    ("ZooKeeper settings in KRaft mode", dict(group_vars={"kafka_broker_properties": {"zookeeper.connect": "zk:2181"}}),
+     "kafka_broker_properties sets zookeeper.connect, which only ZooKeeper-mode brokers read"),
+    ("unknown mode", dict(group_vars={"platform_kafka_mode": "zk"}), "platform_kafka_mode"),
 ]
 
 

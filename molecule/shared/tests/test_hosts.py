@@ -29,8 +29,13 @@ def test_configuration_files_and_modes(host, me, expected):
     # it can hold secrets (JAAS passwords): owned by the service user, readable by no one else
     assert (config.user, config.group) == ("kafka", "kafka")
     content = config.content_string
-    assert "node.id=%d\n" % me["node_id"] in content
-    assert "process.roles=%s\n" % ",".join(me["roles"]) in content
+    if expected["mode"] == "zookeeper":
+        assert "broker.id=%d\n" % me["node_id"] in content
+        assert "zookeeper.connect=" in content and "process.roles" not in content
+    else:
+        assert "node.id=%d\n" % me["node_id"] in content
+        assert "process.roles=%s\n" % ",".join(me["roles"]) in content
+        assert "zookeeper." not in content
 
 
 def test_no_world_readable_configuration(host, expected):
@@ -45,7 +50,8 @@ def test_storage_is_formatted_once_for_one_cluster(host, me):
         meta = host.file(path)
         assert meta.user == "kafka"
         lines = dict(line.split("=", 1) for line in meta.content_string.splitlines() if "=" in line)
-        assert lines["node.id"] == str(me["node_id"])
+        # a ZooKeeper-mode broker writes version 0 with broker.id (kept after a migration to KRaft)
+        assert lines.get("node.id", lines.get("broker.id")) == str(me["node_id"])
 
 
 def test_file_limit_applies(host, me):

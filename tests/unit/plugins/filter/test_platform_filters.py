@@ -50,7 +50,9 @@ def test_the_filters():
     assert sorted(FILTERS) == sorted([
         "kafka_process_properties", "to_java_properties", "from_java_properties", "kafka_topology",
         "kafka_preflight_errors", "kafka_cluster_id", "kafka_listener_port", "kafka_process_ports",
-        "kafka_security_has_secrets", "kafka_san", "kafka_tls_files", "kafka_secret_values"])
+        "kafka_security_has_secrets", "kafka_san", "kafka_tls_files", "kafka_secret_values",
+        "kafka_zookeeper_servers", "kafka_zoo_cfg", "kafka_zookeeper_connect", "kafka_zookeeper_restart_order",
+        "kafka_metadata_mode", "kafka_zk_migration_state"])
     for name, func in FILTERS.items():
         assert func.__name__ == name
         assert func.__doc__

@@ -16,7 +16,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import security
 
 FILTER_DIR = os.path.dirname(os.path.abspath(filters.__file__))
 NAMES = ["kafka_security_normalize", "kafka_server_properties", "kafka_client_properties",
-         "kafka_zookeeper_security_properties", "kafka_scram_credentials"]
+         "kafka_zookeeper_security_properties", "kafka_scram_credentials", "kafka_zookeeper_jaas"]
 
 SCRAM_DESCRIPTION = {
     "listeners": [

@@ -537,3 +537,43 @@ def test_valid_cluster_ids():
     assert props.valid_cluster_id("_" * 21 + "w") is True  # 0xff * 16
     assert props.valid_cluster_id(_text(b"\xfb" + bytes(15))) is False  # '-' start
     assert props.valid_cluster_id(_text(b"\xfc" + bytes(15))) is True  # '_' start
+
+
+# --------------------------------------------------------------------------------------------------
+# ZooKeeper to KRaft migration
+# --------------------------------------------------------------------------------------------------
+
+def test_zookeeper_mode_broker_pins_the_inter_broker_protocol():
+    result = props.kafka_process_properties(spec(zookeeper_connect="zk:2181/kafka", inter_broker_protocol="3.9"))
+    assert result["inter.broker.protocol.version"] == "3.9"
+    assert "zookeeper.metadata.migration.enable" not in result
+
+
+def test_broker_in_migration_mode_knows_zookeeper_and_the_quorum():
+    result = props.kafka_process_properties(spec(zookeeper_connect="zk:2181/kafka", migration=True,
+                                                 inter_broker_protocol="3.9", node_id=101))
+    assert result == {"log.dirs": "/var/lib/kafka/data", "broker.id": "101", "zookeeper.connect": "zk:2181/kafka",
+                      "zookeeper.metadata.migration.enable": "true", "controller.quorum.voters": VOTERS,
+                      "inter.broker.protocol.version": "3.9"}
+
+
+def test_controller_in_migration_mode():
+    result = props.kafka_process_properties(spec(roles=["controller"], node_id=2, zookeeper_connect="zk:2181/kafka",
+                                                 migration=True))
+    assert result["process.roles"] == "controller" and result["node.id"] == "2"
+    assert result["zookeeper.connect"] == "zk:2181/kafka"
+    assert result["zookeeper.metadata.migration.enable"] == "true"
+    assert "broker.id" not in result
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"roles": ["controller"], "node_id": 2, "zookeeper_connect": "zk:2181"},
+     "a KRaft controller connects to ZooKeeper only to migrate it"),
+    ({"migration": True}, "migration needs zookeeper_connect"),
+    ({"zookeeper_connect": "zk:2181", "migration": True, "controllers": []},
+     "a broker in migration mode needs the controller quorum"),
+    ({"zookeeper_connect": "zk:2181", "migration": True, "node_id": 2}, "broker id 2 is also a controller's node id"),
+])
+def test_migration_errors(changes, message):
+    with pytest.raises(props.PropertiesError, match=message):
+        props.kafka_process_properties(spec(**changes))

@@ -944,3 +944,46 @@ class TestScramAndSecrets:
         assert security.jvm_system_properties(description()) == {
             "org.apache.kafka.sasl.oauthbearer.allowed.urls": "https://idp.example.com/jwks,https://idp.example.com/token"}
         assert security.jvm_system_properties({}) == {}
+
+
+class TestMigration:
+    """ZooKeeper to KRaft: brokers in migration mode reach the controllers, migrating controllers
+    reach ZooKeeper and the brokers."""
+
+    def test_broker_in_migration_mode(self):
+        result = security.server_properties({}, dict(ZK_BROKER, migration=True))
+        assert result["controller.listener.names"] == "CONTROLLER"
+        assert result["listener.security.protocol.map"] == "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        assert result["listeners"] == "CLIENT://:9092,INTERNAL://:9091"
+        assert result["zookeeper.set.acl"] == "false"
+
+    def test_controller_in_migration_mode(self):
+        result = security.server_properties({}, dict(CONTROLLER, migration=True))
+        assert result["listeners"] == "CONTROLLER://:9093"
+        assert result["inter.broker.listener.name"] == "INTERNAL"
+        assert result["listener.security.protocol.map"] == "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT"
+        assert result["zookeeper.set.acl"] == "false"
+        assert "advertised.listeners" not in result
+
+    def test_migrating_controller_logs_in_as_the_broker_identity(self):
+        description = {
+            "listeners": [
+                {"name": "CLIENT", "port": 9092, "protocol": "SASL_PLAINTEXT", "authentication": "scram-sha-512"},
+                {"name": "INTERNAL", "port": 9091, "protocol": "SASL_PLAINTEXT", "authentication": "plain"},
+                {"name": "CONTROLLER", "port": 9093, "protocol": "SASL_PLAINTEXT", "authentication": "plain"},
+            ],
+            "credentials": {"broker": {"username": "broker", "password": "b-pw"},
+                            "controller": {"username": "controller", "password": "c-pw"},
+                            "admin": {"username": "admin", "password": "a-pw"}},
+        }
+        result = security.server_properties(description, dict(CONTROLLER, migration=True))
+        assert result["sasl.mechanism.inter.broker.protocol"] == "PLAIN"
+        assert 'username="broker"' in result["listener.name.internal.plain.sasl.jaas.config"]
+        assert "listener.name.internal.sasl.enabled.mechanisms" not in result  # it does not serve INTERNAL
+
+    def test_migration_needs_a_controller_listener(self):
+        description = {"listeners": [{"name": "CLIENT", "port": 9092, "protocol": "PLAINTEXT"},
+                                     {"name": "INTERNAL", "port": 9091, "protocol": "PLAINTEXT"}],
+                       "controller_listener": None}
+        assert "is required to migrate to KRaft" in error_of(
+            security.server_properties, description, dict(ZK_BROKER, migration=True))

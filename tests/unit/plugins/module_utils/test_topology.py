@@ -190,12 +190,49 @@ def test_good_controller_counts(count):
     assert errors_for(hosts) == []
 
 
+ENSEMBLE = [{"host": "z%d" % i, "myid": i, "address": "10.0.2.%d" % i} for i in (1, 2, 3)]
+
+
 def test_zookeeper_mode():
     brokers = {"b%d" % i: host(broker=True, node_id=i) for i in range(3)}
-    assert errors_for(brokers, mode="zookeeper") == []
-    with_controller = dict(brokers, c1=host(controller=True, node_id=9), c2=host(controller=True, node_id=8))
-    assert errors_for(with_controller, mode="zookeeper") == [
-        "ZooKeeper mode: the kafka_controller group must be empty (c2, c1)"]
+    assert errors_for(brokers, mode="zookeeper", zookeeper=ENSEMBLE, version="3.9.2") == []
+    assert errors_for(brokers, mode="zookeeper") == [
+        "ZooKeeper mode needs an ensemble: put 1, 3 or 5 hosts in the zookeeper group"]
+    # the kafka_controller group holds the migration's future controllers: checked like a KRaft quorum
+    with_controllers = dict(brokers, c1=host(controller=True, node_id=9), c2=host(controller=True, node_id=8))
+    assert errors_for(with_controllers, mode="zookeeper", zookeeper=ENSEMBLE) == [
+        "2 controllers: a KRaft quorum needs an odd number (3 or 5); 2 tolerate no more failures than 1"]
+
+
+def test_zookeeper_mode_rejects_kafka_4_and_kraft_settings():
+    brokers = {"b%d" % i: host(broker=True, node_id=i) for i in range(3)}
+    assert errors_for(brokers, mode="zookeeper", zookeeper=ENSEMBLE, version="4.3.1",
+                      properties={"node.id": 3, "process.roles": "broker"}) == [
+        "kafka_broker_properties sets node.id, process.roles, which only KRaft nodes read; ZooKeeper mode takes "
+        "broker.id from kafka_node_id and zookeeper.connect from the zookeeper group",
+        "platform_kafka_mode is zookeeper but platform_kafka_version is 4.3.1; Kafka 4 removed ZooKeeper mode: use "
+        "3.9.x, or migrate to KRaft first (zookeeper_to_kraft.yml)"]
+
+
+def test_kraft_mode_rejects_zookeeper_settings():
+    assert errors_for(separate_hosts(), properties={"zookeeper.connect": "zk:2181"}) == [
+        "kafka_broker_properties sets zookeeper.connect, which only ZooKeeper-mode brokers read; set "
+        "platform_kafka_mode: zookeeper for a ZooKeeper cluster"]
+
+
+def test_migration_needs_dedicated_controllers_and_an_ensemble():
+    assert errors_for(combined_hosts(), mode="migration", zookeeper=ENSEMBLE) == [
+        "k1, k2, k3: in both kafka_controller and kafka_broker; a ZooKeeper cluster migrates to dedicated KRaft "
+        "controllers, so put the controllers on their own hosts"]
+    brokers = {"b%d" % i: host(broker=True, node_id=i) for i in range(3)}
+    assert errors_for(brokers, mode="migration", zookeeper=ENSEMBLE) == [
+        "no KRaft controllers to migrate to: put 1, 3 or 5 hosts in the kafka_controller group"]
+    assert errors_for(separate_hosts(), mode="migration", zookeeper=ENSEMBLE[:2]) == [
+        "2 ZooKeeper servers: an ensemble has 1, 3 or 5 servers (2 tolerate no more failures than 1)"]
+
+
+def test_unknown_mode():
+    assert errors_for(separate_hosts(), mode="zk") == ["platform_kafka_mode must be kraft or zookeeper, got 'zk'"]
 
 
 def test_no_brokers():
