@@ -13,6 +13,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # test hosts are named after this checkout, so two checkouts (or CI beside a developer) never collide
 export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256sum | cut -c1-6)
+MOLECULE_LANES ?= 2
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help bootstrap dist image demo demo-clean test lint sanity unit integration molecule bench clean
@@ -53,11 +54,10 @@ unit: bootstrap
 integration: dist
 	python -m pytest -q tests/integration
 
+# scenarios run in MOLECULE_LANES parallel lanes (tests/harness/molecule_lanes.sh); logs in .cache/molecule/
 molecule: dist image
-	@for scenario in $(MOLECULE_SCENARIOS); do \
-	  echo "=== molecule test -s $$scenario"; \
-	  molecule test -s $$scenario || exit 1; \
-	done
+	@rm -f .cache/molecule/*.result
+	@tests/harness/molecule_lanes.sh $(MOLECULE_LANES) $(MOLECULE_SCENARIOS)
 
 test: lint sanity unit integration molecule
 

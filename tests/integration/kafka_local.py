@@ -306,6 +306,28 @@ class LocalKafka:
             consumer.close()
         return True
 
+    def produce(self, topic: str, count: int, payload: bytes = b"m" * 1000, partition: int | None = None) -> None:
+        """``count`` messages with keys ``"0"``, ``"1"``, ... written with acks=all."""
+        from kafka import KafkaProducer
+
+        with quiet_kafka_python():
+            producer = KafkaProducer(**self.client_config(), acks="all", linger_ms=20)
+            for index in range(count):
+                producer.send(topic, payload, key=str(index).encode(), partition=partition)
+            producer.flush()
+            producer.close()
+
+    def count_keys(self, topic: str, timeout: float = 5.0) -> int:
+        """How many distinct keys topic ``topic`` holds, read from the beginning."""
+        from kafka import KafkaConsumer
+
+        with quiet_kafka_python():
+            consumer = KafkaConsumer(topic, **self.client_config(), auto_offset_reset="earliest",
+                                     consumer_timeout_ms=int(timeout * 1000), enable_auto_commit=False)
+            keys = {record.key for record in consumer}
+            consumer.close()
+        return len(keys)
+
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> LocalKafka:
         """Write the configuration, format the storage, start every node and wait until every

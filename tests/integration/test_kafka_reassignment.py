@@ -13,8 +13,7 @@ import threading
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
-from kafka_local import LocalKafka, quiet_kafka_python
+from kafka_local import LocalKafka
 
 MESSAGES = 6000
 PAYLOAD = b"m" * 1000
@@ -69,21 +68,7 @@ def make_topic(cluster, name, partitions=8, messages=MESSAGES):
     """A topic with RF 3 on brokers 1-3 only, filled with ``messages`` records of 1 kB."""
     with cluster.admin() as admin:
         admin.create_topic(name, assignments={p: [(p + i) % 3 + 1 for i in range(3)] for p in range(partitions)})
-    with quiet_kafka_python():
-        producer = KafkaProducer(bootstrap_servers=cluster.bootstrap_servers, acks="all", linger_ms=20)
-        for index in range(messages):
-            producer.send(name, PAYLOAD, key=str(index).encode())
-        producer.flush()
-        producer.close()
-
-
-def count_messages(cluster, topic):
-    with quiet_kafka_python():
-        consumer = KafkaConsumer(topic, bootstrap_servers=cluster.bootstrap_servers, auto_offset_reset="earliest",
-                                 consumer_timeout_ms=5000, enable_auto_commit=False)
-        keys = {record.key for record in consumer}
-        consumer.close()
-    return len(keys)
+    cluster.produce(name, messages, PAYLOAD)
 
 
 class Watcher(threading.Thread):
@@ -152,7 +137,7 @@ def test_scale_out_moves_lower_bound_throttled_then_clean(cluster, ansible_playb
         leaders = {b: sum(p["leader"] == b for p in admin.partitions() if p["topic"] == topic) for b in (1, 2, 3, 4)}
     assert counts == {1: 6, 2: 6, 3: 6, 4: 6}
     assert spread(leaders) == 0, leaders
-    assert count_messages(cluster, topic) == MESSAGES
+    assert cluster.count_keys(topic) == MESSAGES
 
     again = ansible_playbook([task(cluster, include_topics=[topic], throttle=1048576)]).results[0]
     assert again["changed"] is False
@@ -173,7 +158,7 @@ def test_drain_leaves_nothing_on_the_removed_broker(cluster, ansible_playbook):
         health = admin.health([1, 2, 3, 4])
         assert health["under_replicated_partitions"] == []
         assert throttles(admin) == {}
-    assert count_messages(cluster, topic) == 2000
+    assert cluster.count_keys(topic) == 2000
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
@@ -203,7 +188,7 @@ def test_interrupted_run_resumes(cluster, ansible_playbook, signum):
         after = replicas(admin, topic)
     assert after != before
     assert {b: sum(b in r for r in after.values()) for b in (1, 2, 3, 4)} == {1: 6, 2: 6, 3: 6, 4: 6}
-    assert count_messages(cluster, topic) == MESSAGES
+    assert cluster.count_keys(topic) == MESSAGES
     final = ansible_playbook([task(cluster, include_topics=[topic])]).results[0]
     assert final["changed"] is False
 
@@ -253,8 +238,13 @@ def test_replication_factor_change_and_explicit_assignment(cluster, ansible_play
     assert applied["changed"] is True
     with cluster.admin() as admin:
         assert replicas(admin, topic)[(topic, 0)] == [4, 3, 1]
+    # run again with the election: nothing moves; at most the leader of partition 0 goes to broker 4
+    again = ansible_playbook([task(cluster, assignment=wanted)]).results[0]
+    assert again["executed"] == [] and again["elected"] in ([], ["%s-0" % topic])
     assert ansible_playbook([task(cluster, assignment=wanted)]).results[0]["changed"] is False
-    assert count_messages(cluster, topic) == 500
+    with cluster.admin() as admin:
+        assert [p["leader"] for p in admin.partitions() if p["topic"] == topic and p["partition"] == 0] == [4]
+    assert cluster.count_keys(topic) == 500
 
 
 def test_bad_input_fails_before_any_change(cluster, ansible_playbook):

@@ -7,27 +7,12 @@ planner and the reassignment executor, with the data still all there afterwards.
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
-from kafka_local import quiet_kafka_python
 
-EXECUTOR = "ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec"
 REPLICA_KEYS = ("leader.replication.throttled.replicas", "follower.replication.throttled.replicas")
-
-
-def executor_missing():
-    """Why the replication factor test cannot run yet, or None."""
-    try:
-        module = importlib.import_module(EXECUTOR)
-    except ImportError as exc:
-        return "plugins/module_utils/reassignment_exec.py is not importable yet (%s)" % exc
-    if not hasattr(module, "execute_reassignment"):
-        return "plugins/module_utils/reassignment_exec.py has no execute_reassignment yet"
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -193,30 +178,11 @@ def test_refused_config_on_an_existing_topic_changes_nothing(cluster, ansible_pl
     assert on_cluster(cluster, topic) == (1, [1], {})
 
 
-def produce(cluster, topic, count):
-    with quiet_kafka_python():
-        producer = KafkaProducer(bootstrap_servers=cluster.bootstrap_servers, acks="all", linger_ms=20)
-        for index in range(count):
-            producer.send(topic, b"m" * 1000, key=str(index).encode())
-        producer.flush()
-        producer.close()
-
-
-def count_messages(cluster, topic):
-    with quiet_kafka_python():
-        consumer = KafkaConsumer(topic, bootstrap_servers=cluster.bootstrap_servers, auto_offset_reset="earliest",
-                                 consumer_timeout_ms=5000, enable_auto_commit=False)
-        keys = {record.key for record in consumer}
-        consumer.close()
-    return len(keys)
-
-
-@pytest.mark.skipif(executor_missing() is not None, reason=executor_missing() or "")
 def test_replication_factor_change(cluster, ansible_playbook):
     topic = unique("rf")
     extra = variables(cluster, topic=topic)
     ansible_playbook([task("Create", name="{{ topic }}", partitions=6, replication_factor=1)], extra_vars=extra)
-    produce(cluster, topic, 1000)
+    cluster.produce(topic, 1000)
 
     raise_rf = task("Raise the replication factor", name="{{ topic }}", replication_factor=3, throttle=10485760,
                     timeout=300)
@@ -252,4 +218,4 @@ def test_replication_factor_change(cluster, ansible_playbook):
         time.sleep(0.5)
     assert on_cluster(cluster, topic)[:2] == (8, [2]), "new partitions must get the new replication factor"
     assert ansible_playbook([lower], extra_vars=extra).results[0]["changed"] is False
-    assert count_messages(cluster, topic) == 1000
+    assert cluster.count_keys(topic) == 1000

@@ -92,7 +92,8 @@ def task_results(report, name):
     found = []
     for play in report["plays"]:
         for task in play["tasks"]:
-            if task["task"]["name"] == name:
+            # tasks of an included role are reported as "<role> : <task>"
+            if task["task"]["name"] == name or task["task"]["name"].endswith(" : " + name):
                 for result in task["hosts"].values():
                     found.extend(result.get("results", [result]))
     return found
@@ -133,22 +134,34 @@ def check_everything_readable(ids):
 
 
 class Watcher(threading.Thread):
-    """Samples ongoing reassignments and throttle configs every 0.3 s."""
+    """Samples ongoing reassignments and the throttle configs of every live broker every 0.3 s.
 
-    def __init__(self, brokers):
+    A broker that joins later is unknown to a client that connected before it; on any error the
+    watcher reconnects, so samples go on through the scale out."""
+
+    def __init__(self):
         super().__init__(daemon=True)
-        self.brokers = brokers
         self.samples = []
+        self.errors = []
         self.done = threading.Event()
 
     def run(self):
-        with admin() as client:
-            while not self.done.is_set():
-                try:
-                    self.samples.append((time.monotonic(), len(client.reassignments()), throttles(client, self.brokers)))
-                except Exception as exc:  # a broker restarting during site.yml: keep sampling
-                    self.samples.append((time.monotonic(), None, {"error": str(exc)}))
-                time.sleep(0.3)
+        client = None
+        while not self.done.is_set():
+            try:
+                if client is None:
+                    client = admin([1, 2, 3])
+                    client.connect()
+                live = [b["id"] for b in client.cluster()["brokers"] if not b["fenced"]]
+                self.samples.append((time.monotonic(), len(client.reassignments()), throttles(client, live)))
+            except Exception as exc:  # brokers restarting or joining: reconnect and go on
+                self.errors.append(str(exc))
+                if client is not None:
+                    client.close()
+                client = None
+            time.sleep(0.3)
+        if client is not None:
+            client.close()
 
     def stop(self):
         self.done.set()
@@ -178,7 +191,7 @@ def test_scale_out_throttled_and_balanced():
     STATE["inventory"] = inventory
     with admin() as client:
         sizes = client.partition_sizes()
-    watcher = Watcher([1, 2, 3, 4, 5])
+    watcher = Watcher()
     watcher.start()
     try:
         report = playbook("scale_out.yml", {"platform_rebalance_throttle": THROTTLE,
@@ -193,6 +206,8 @@ def test_scale_out_throttled_and_balanced():
     assert all(b["changed"] for b in batches)
 
     moving = [found for _at, ongoing, found in watcher.samples if ongoing]
+    print("watcher: %d samples, %d while moving, %d errors (last: %s)" % (
+        len(watcher.samples), len(moving), len(watcher.errors), watcher.errors[-1:]))
     assert moving, "no sample saw the reassignment in flight"
     # configs reach the broker that answers a describe a moment after the controller took them,
     # so a sample taken right as a batch starts may miss them: most samples must see them
@@ -235,7 +250,7 @@ def test_scale_out_again_changes_nothing():
 
 
 def test_interrupted_drain_resumes_and_decommission_removes_the_broker():
-    inventory = STATE["inventory"]
+    inventory = STATE.get("inventory") or write_extra_inventory()
     with admin() as client:
         run = playbook("rebalance.yml", {"platform_rebalance_throttle": 262144, "platform_rebalance_remove_brokers": [4]},
                        inventories=[inventory], background=True)
@@ -273,7 +288,8 @@ def test_interrupted_drain_resumes_and_decommission_removes_the_broker():
 
 
 def test_decommission_again_changes_nothing():
-    report = playbook("decommission_broker.yml", {"decommission_broker": BY_ID[4]}, inventories=[STATE["inventory"]])
+    report = playbook("decommission_broker.yml", {"decommission_broker": BY_ID[4]},
+                      inventories=[STATE.get("inventory") or write_extra_inventory()])
     assert {h: s["changed"] for h, s in report["stats"].items() if s["changed"]} == {}
 
 

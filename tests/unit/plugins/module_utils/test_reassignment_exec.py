@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import reassignment_exec as rx
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import Clock
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 LEADER_KEY, FOLLOWER_KEY = rx.THROTTLE_REPLICA_KEYS
@@ -32,21 +33,6 @@ def rates(value, *brokers):
 
 
 # -- the fakes ------------------------------------------------------------------------------------
-class Clock:
-    """time.monotonic and time.sleep for the Executor: sleeping advances the clock at once."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 class FakeAdmin:
     """The part of KafkaAdmin the executor uses, over an in-memory cluster.
 

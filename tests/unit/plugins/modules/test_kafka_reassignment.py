@@ -19,6 +19,7 @@ from ansible.module_utils import basic
 from ansible_collections.kafkaops.platform.plugins.module_utils import reassignment_exec as rx
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_reassignment as kr
 from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import (
+    Clock,
     ExitJson,
     FailJson,
     module_args,
@@ -45,19 +46,6 @@ def broker(bid, rack=None, fenced=False):
 
 
 # -- the fakes ------------------------------------------------------------------------------------------
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 class FakeAdmin:
     """The part of KafkaAdmin kafka_reassignment uses, over an in-memory cluster.
 
