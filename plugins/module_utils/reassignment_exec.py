@@ -236,8 +236,8 @@ class Executor:
         self.throttled_topics.difference_update(topics)
         self.throttled_brokers.difference_update(brokers)
         if topics or brokers:
-            self.say("throttles removed from %d topic(s) and broker(s) %s" % (len(topics), ",".join(map(str, brokers))
-                                                                            or "-"))
+            names = ",".join(map(str, brokers)) or "-"
+            self.say("throttles removed from %d topic(s) and broker(s) %s" % (len(topics), names))
         return {"topics": topics, "brokers": [int(b) for b in brokers]}
 
     def stale_throttles(self):
