@@ -252,7 +252,8 @@ def test_scale_out_again_changes_nothing():
 def test_interrupted_drain_resumes_and_decommission_removes_the_broker():
     inventory = STATE.get("inventory") or write_extra_inventory()
     with admin() as client:
-        run = playbook("rebalance.yml", {"platform_rebalance_throttle": 262144, "platform_rebalance_remove_brokers": [4]},
+        # a throttle so low that the moves it starts are still in flight when the next run begins
+        run = playbook("rebalance.yml", {"platform_rebalance_throttle": 32768, "platform_rebalance_remove_brokers": [4]},
                        inventories=[inventory], background=True)
         deadline = time.monotonic() + 300
         while not client.reassignments():
@@ -266,7 +267,7 @@ def test_interrupted_drain_resumes_and_decommission_removes_the_broker():
     assert in_flight, "the kill came after the moves had finished"
     assert left, "a killed run cannot have removed its throttles"
 
-    report = playbook("decommission_broker.yml", {"decommission_broker": BY_ID[4], "platform_rebalance_throttle": 262144},
+    report = playbook("decommission_broker.yml", {"decommission_broker": BY_ID[4], "platform_rebalance_throttle": 1048576},
                       inventories=[inventory])
     first = (task_results(report, "Move the replicas") or task_results(report, "Verify the assignment and elect preferred leaders"))[0]
     assert first["resumed"], "the drain did not wait for the moves the killed run had left in flight"
