@@ -444,8 +444,8 @@ def live(module, admin):
         if params["include_topics"] or params["exclude_topics"]:
             chosen = select_topics({k[0] for k in current}, params["include_topics"], params["exclude_topics"])
             planned_keys = {k for k in current if k[0] in chosen}
-    offline_parts = [rx.name_of((p["topic"], p["partition"])) for p in partitions
-                     if p["leader"] in (None, -1) and rx.key_of(p) in {rx.key_of(e) for e in proposed}]
+    moving_keys = {rx.key_of(e) for e in proposed}
+    offline_parts = [rx.name_of(rx.key_of(p)) for p in partitions if p["leader"] in (None, -1) and rx.key_of(p) in moving_keys]
     if offline_parts:
         raise rx.ReassignmentError("partitions %s have no leader, so their data cannot be copied; bring their "
                                    "brokers back first" % ", ".join(offline_parts[:20]))
@@ -461,8 +461,7 @@ def live(module, admin):
     result["stale_throttles"] = stale
     would_elect = []
     if params["elect_leaders"]:
-        moving = {rx.key_of(e) for e in proposed}
-        would_elect = [k for k in leaders_to_elect(partitions, planned_keys) if k not in moving]
+        would_elect = [k for k in leaders_to_elect(partitions, planned_keys) if k not in moving_keys]
     result["changed"] = bool(proposed or in_flight or stale["topics"] or stale["brokers"] or would_elect)
     if module.check_mode:
         result["elected"] = sorted([rx.name_of(k) for k in would_elect] + [
@@ -484,7 +483,7 @@ def live(module, admin):
     elected = {"elected": [], "errors": {}}
     if params["elect_leaders"]:
         after = admin.partitions()
-        keys = set(planned_keys) | {rx.key_of(e) for e in proposed} if planned_keys is not None else None
+        keys = set(planned_keys) | moving_keys if planned_keys is not None else None
         candidates = leaders_to_elect(after, keys)
         if candidates:
             elected = admin.elect_preferred_leaders(candidates)
