@@ -12,7 +12,7 @@ mkdir -p "$DEST"
 cd "$ROOT"
 # what the collection ships: benchmarks/, molecule/ and .ci/ are build_ignore'd (ruff and
 # ansible-lint check them)
-git ls-files -z --cached --others --exclude-standard -- . ':!benchmarks' ':!molecule' ':!.ci' \
+git ls-files -z --cached --others --exclude-standard -- . ':!benchmarks' ':!molecule' ':!.ci' ':!.config' \
   | python3 -c 'import os,sys; sys.stdout.write("\0".join(p for p in sys.stdin.read().split("\0") if p and os.path.isfile(p)))' \
   | tar --null -T - -cf - | tar -xf - -C "$DEST"
 # ansible-test's --venv mode downloads its pip bootstrap from a host this network cannot reach,
