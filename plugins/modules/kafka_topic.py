@@ -277,6 +277,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
     KafkaAdminError,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import PlanningError, plan_reassignment
+from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import effective_assignment
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
 TOPIC_SOURCE = "DYNAMIC_TOPIC_CONFIG"
@@ -368,17 +369,9 @@ def current_state(partitions, configs, in_flight=None):
     ``partitions``: the topic's entries of ``KafkaAdmin.topics()``; ``configs``: its configs of source
     DYNAMIC_TOPIC_CONFIG; ``in_flight``: ``KafkaAdmin.reassignments()`` (during a reassignment
     the metadata lists old and new replicas; the ones being removed are left out here)."""
-    in_flight = in_flight or {}
-    replicas, leaderless = {}, []
-    for part in partitions:
-        moving = in_flight.get((part["topic"], part["partition"]))
-        lst = list(part["replicas"])
-        if moving:
-            removing = set(moving.get("removing", []))
-            lst = [b for b in moving.get("replicas", lst) if b not in removing]
-        replicas[part["partition"]] = lst
-        if part.get("leader") in (None, -1):
-            leaderless.append(part["partition"])
+    effective = effective_assignment({(p["topic"], p["partition"]): p["replicas"] for p in partitions}, in_flight or {})
+    replicas = {key[1]: lst for key, lst in effective.items()}
+    leaderless = [p["partition"] for p in partitions if p.get("leader") in (None, -1)]
     factors = sorted({len(r) for r in replicas.values()})
     return {"partitions": len(replicas), "replication_factor": factors[-1] if factors else 0,
             "replication_factors": factors, "replicas": replicas, "leaderless": sorted(leaderless),
