@@ -7,6 +7,7 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import kubernetes as kube
 from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
@@ -17,7 +18,8 @@ def _wrap(func):
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError) as exc:
+        except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError,
+                kube.KubernetesSpecError) as exc:
             raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
     run.__name__ = func.__name__
     run.__doc__ = func.__doc__
@@ -203,6 +205,91 @@ def kafka_san(name):
     return "IP:" + text
 
 
+def kafka_kubernetes_layout(topology, name="kafka", namespace="kafka", cluster_domain="cluster.local"):
+    """Each host's pod: StatefulSet, ordinal, pod name and stable DNS name (module_utils.kubernetes.pod_layout)."""
+    return kube.pod_layout(topology, name, namespace, cluster_domain)
+
+
+def kafka_kubernetes_topology(topology, layout):
+    """The topology with the pods' DNS names as addresses."""
+    return kube.kubernetes_topology(topology, layout)
+
+
+def kafka_kubernetes_advertised(entry, external, security, namespace, platform="kubernetes"):
+    """Per-listener advertised host/port of a pod's external listener (node.advertised of kafka_server_properties)."""
+    normalized = sec.normalize(security)
+    checked = kube.check_external(external, normalized, platform)
+    return kube.advertised_overrides(checked, normalized, entry, namespace)
+
+
+def kafka_kubernetes_manifests(spec):
+    """Every Kubernetes/OpenShift object of the cluster (module_utils.kubernetes.manifests)."""
+    spec = dict(spec)
+    spec["security"] = sec.normalize(spec.get("security"))
+    return kube.manifests(spec)
+
+
+def kafka_kubernetes_sets(hosts, layout, secret=False):
+    """The StatefulSets of the cluster from the hosts' platform_kubernetes_process facts
+    (``hosts``: hostvars entries)."""
+    processes = {}
+    for hvars in hosts:
+        processes[hvars["inventory_hostname"]] = hvars["platform_kubernetes_process"]
+    return kube.kafka_sets(processes, layout, secret=secret)
+
+
+def kafka_kubernetes_tls_names(entry, name, namespace, cluster_domain="cluster.local", external=None, security=None,
+                               platform="kubernetes"):
+    """The names in a pod's certificate (module_utils.kubernetes.tls_names)."""
+    external_host = None
+    checked = None
+    if external and security is not None:
+        normalized = sec.normalize(security)
+        checked = kube.check_external(external, normalized, platform)
+        advertised = kube.advertised_overrides(checked, normalized, entry, namespace)
+        external_host = next((value["host"] for value in advertised.values()), None)
+    return kube.tls_names(entry, name, namespace, cluster_domain, checked, external_host)
+
+
+def kafka_kubernetes_redacted(objects):
+    """The objects with every Secret value replaced by a placeholder (for files and review)."""
+    return kube.redacted(objects)
+
+
+def kafka_kubernetes_object_name(obj):
+    """``Kind/name`` of an API object (for progress messages)."""
+    obj = obj or {}
+    return "%s/%s" % (obj.get("kind", "?"), (obj.get("metadata") or {}).get("name", "?"))
+
+
+def kafka_kubernetes_found_data(results):
+    """``{item: data}`` from a looped k8s_info registration (``{}`` for an object not found)."""
+    found = {}
+    for result in results or []:
+        resources = result.get("resources") or []
+        found[result["item"]] = dict(resources[0].get("data") or {}) if resources else {}
+    return found
+
+
+def kafka_kubernetes_outdated(statefulsets, pods):
+    """Pod names whose controller-revision-hash is not their StatefulSet's updateRevision.
+
+    ``statefulsets``: the StatefulSet objects (k8s_info resources); ``pods``: the Pod objects."""
+    revisions = {s["metadata"]["name"]: (s.get("status") or {}).get("updateRevision") for s in statefulsets}
+    described = []
+    for pod in pods:
+        owners = [o["name"] for o in pod["metadata"].get("ownerReferences") or [] if o.get("kind") == "StatefulSet"]
+        if owners:
+            described.append({"name": pod["metadata"]["name"], "set": owners[0],
+                              "revision": (pod["metadata"].get("labels") or {}).get("controller-revision-hash")})
+    return kube.outdated_pods(revisions, described)
+
+
+def kafka_kubernetes_roll_order(stale_pods, layout, active_controller=None):
+    """The order to restart pods in: brokers, combined, controllers, the active controller last."""
+    return kube.roll_order(layout, stale_pods, active_controller)
+
+
 class FilterModule:
     """kafkaops.platform configuration filters."""
 
@@ -212,4 +299,7 @@ class FilterModule:
             kafka_topology, kafka_preflight_errors, kafka_cluster_id,
             kafka_listener_port, kafka_process_ports, kafka_security_has_secrets, kafka_san,
             kafka_tls_files, kafka_secret_values, kafka_zookeeper_servers, kafka_zoo_cfg, kafka_zookeeper_connect,
-            kafka_zookeeper_restart_order, kafka_metadata_mode, kafka_zk_migration_state)}
+            kafka_zookeeper_restart_order, kafka_metadata_mode, kafka_zk_migration_state,
+            kafka_kubernetes_layout, kafka_kubernetes_topology, kafka_kubernetes_advertised, kafka_kubernetes_manifests,
+            kafka_kubernetes_outdated, kafka_kubernetes_roll_order, kafka_kubernetes_sets, kafka_kubernetes_tls_names,
+            kafka_kubernetes_found_data, kafka_kubernetes_redacted, kafka_kubernetes_object_name)}

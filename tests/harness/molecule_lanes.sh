@@ -19,7 +19,8 @@ mkdir -p "$logdir"
 weight() {
   case "$1" in
     migration) echo 18 ;; security) echo 14 ;; rebalance) echo 12 ;; zookeeper) echo 10 ;;
-    dedicated) echo 6 ;; default) echo 5 ;; integration) echo 5 ;; *) echo 5 ;;
+    dedicated) echo 6 ;; default) echo 5 ;; openshift) echo 4 ;; kubernetes) echo 4 ;;
+    integration) echo 5 ;; *) echo 5 ;;
   esac
 }
 

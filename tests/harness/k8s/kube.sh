@@ -3,11 +3,12 @@
 # built, kube-controller-manager, kube-scheduler and kwok fake nodes) on
 # loopback, without any kubelet.  See docs/kubernetes-test-harness.md.
 #
-#   kube.sh build    build/cache the binaries and the OpenShift CRDs
+#   kube.sh build    build/cache the binaries and the CRDs (OpenShift, ServiceMonitor)
 #   kube.sh up       start everything (idempotent), write the kubeconfig
 #   kube.sh status   show what runs (exit 0 when the API server is ready)
 #   kube.sh down     stop everything and remove the run state
 #   kube.sh env      print shell exports (KUBECONFIG, ...) for a running harness
+#   kube.sh recycle-pvs  make the Released PVs of the "harness" pool Available again
 #
 # Environment knobs (all optional):
 #   KUBE_HARNESS_CACHE       cache root (default: <repo>/.cache/k8s)
@@ -20,6 +21,9 @@
 #   KUBE_HARNESS_GO_PARALLEL go build -p value (default 1; the machine is shared)
 #   KUBE_HARNESS_GO          path of the go command (default: go on PATH, else /usr/local/go/bin/go)
 #   KUBE_HARNESS_TIMEOUT     seconds to wait for readiness (default 120)
+#   KUBE_HARNESS_PVS         hostPath PersistentVolumes of StorageClass "harness" created
+#                            at up when kube-controller-manager runs (default 24)
+#   KUBE_HARNESS_PV_SIZE     capacity of each of them (default 100Gi)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,13 +39,18 @@ KUBECONFIG_FILE=$RUN/kubeconfig
 TIMEOUT=${KUBE_HARNESS_TIMEOUT:-120}
 NODES=${KUBE_HARNESS_NODES:-3}
 GO_PARALLEL=${KUBE_HARNESS_GO_PARALLEL:-1}
+PVS=${KUBE_HARNESS_PVS:-24}
+PV_SIZE=${KUBE_HARNESS_PV_SIZE:-100Gi}
 
-# Pinned versions.  The Kubernetes and etcd versions come from the checked-in
-# go.mod files, so there is a single place to bump them.
+# Pinned versions.  The Kubernetes, etcd and kwok versions come from the
+# checked-in apiserver/go.mod, so there is a single place to bump them.
 OPENSHIFT_API_VERSION=v0.0.0-20260813212709-d4bb0b443cb8
+# The ServiceMonitor CRD comes from the prometheus-operator root module: the
+# newest version of it that the module proxy serves (go list -m -versions).
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 K8S_VERSION=$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3} $1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2}' "$HERE/apiserver/go.mod" | head -n1)
 ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3" {print $2}' "$HERE/apiserver/go.mod" | head -n1)
-KWOK_VERSION=$(awk '$1=="sigs.k8s.io/kwok" {print $2}' "$HERE/kwok/go.mod" | head -n1)
+KWOK_VERSION=$(awk '$1=="sigs.k8s.io/kwok" {print $2}' "$HERE/apiserver/go.mod" | head -n1)
 
 ALL_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
 COMPONENTS=${KUBE_HARNESS_COMPONENTS:-$ALL_COMPONENTS}
@@ -109,24 +118,39 @@ build_one() {
   fi
 }
 
+# CRD files under $CRDS, named <crd name>.yaml, and the stamp that says which
+# module versions they come from.
+CRD_FILES="routes.route.openshift.io securitycontextconstraints.security.openshift.io servicemonitors.monitoring.coreos.com"
+crds_key() { echo "openshift-api $OPENSHIFT_API_VERSION prometheus-operator $PROMETHEUS_OPERATOR_VERSION"; }
+
+crds_cached() {
+  local n
+  for n in $CRD_FILES; do [ -f "$CRDS/$n.yaml" ] || return 1; done
+  [ "$(cat "$CRDS/.stamp" 2>/dev/null)" = "$(crds_key)" ]
+}
+
 fetch_crds() {
-  local key="openshift-api $OPENSHIFT_API_VERSION" dir
-  if [ -f "$CRDS/routes.route.openshift.io.yaml" ] && \
-     [ -f "$CRDS/securitycontextconstraints.security.openshift.io.yaml" ] && \
-     [ "$(cat "$CRDS/.stamp" 2>/dev/null)" = "$key" ]; then
-    log "OpenShift CRDs ($OPENSHIFT_API_VERSION): cached"
+  local dir
+  if crds_cached; then
+    log "CRDs (openshift/api $OPENSHIFT_API_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION): cached"
     return 0
   fi
+  mkdir -p "$CRDS"
+  rm -f "$CRDS"/*.yaml "$CRDS/.stamp"
   log "OpenShift CRDs: fetching github.com/openshift/api@$OPENSHIFT_API_VERSION"
   dir=$(go_module_dir "github.com/openshift/api@$OPENSHIFT_API_VERSION") \
     || die "cannot fetch github.com/openshift/api@$OPENSHIFT_API_VERSION"
-  mkdir -p "$CRDS"
   cp "$dir/route/v1/zz_generated.crd-manifests/routes.crd.yaml" "$CRDS/routes.route.openshift.io.yaml"
   cp "$dir"/security/v1/zz_generated.crd-manifests/*securitycontextconstraints.crd.yaml \
      "$CRDS/securitycontextconstraints.security.openshift.io.yaml"
+  log "ServiceMonitor CRD: fetching github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+  dir=$(go_module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION") \
+    || die "cannot fetch github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+  cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
+     "$CRDS/servicemonitors.monitoring.coreos.com.yaml"
   chmod u+w "$CRDS"/*.yaml
-  echo "$key" >"$CRDS/.stamp"
-  log "OpenShift CRDs: copied to $CRDS"
+  crds_key >"$CRDS/.stamp"
+  log "CRDs: copied to $CRDS"
 }
 
 # go_module_dir MODULE@VERSION: download (if needed) and print the module's directory
@@ -161,6 +185,13 @@ kwok_stages() {
 cmd_build() {
   local ld rc=0
   command -v python3 >/dev/null || die "python3 is required"
+  # one build at a time for the whole cache, whatever the run directory: a harness that starts
+  # while `make test` builds in the background waits for that build instead of starting another
+  mkdir -p "$CACHE"
+  exec 8>>"$CACHE/.build-lock"
+  if command -v flock >/dev/null 2>&1; then
+    flock -w 3600 8 || die "another kube.sh build has run for an hour"
+  fi
   [ -n "$K8S_VERSION" ] || die "cannot read the k8s.io/kubernetes version from $HERE/apiserver/go.mod"
   ld=$(k8s_ldflags "$K8S_VERSION")
   build_one "$HERE/apiserver" etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "-s -w"
@@ -174,7 +205,9 @@ cmd_build() {
     fi
   done
   if wanted kwok; then
-    { build_one "$HERE/kwok" kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" \
+    # kwok is built from the same module, against the k8s.io/* v0.37 libraries
+    # compiled there already (its own go.mod asks for v0.36; the replaces win).
+    { build_one "$HERE/apiserver" kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" \
         "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" && kwok_stages; } || rc=1
   fi
   [ $rc -eq 0 ] || log "some optional components failed to build; 'up' runs without them"
@@ -205,8 +238,8 @@ start_proc() {
   local name=$1; shift
   mkdir -p "$PIDS" "$LOGS"
   # setsid: own session, so the harness survives the shell that called 'up'.
-  # 9>&-: the child must not inherit (and so keep holding) the kube.sh lock.
-  setsid "$BIN/$name" "$@" </dev/null >"$LOGS/$name.log" 2>&1 9>&- &
+  # 8>&- 9>&-: the child must not inherit (and so keep holding) the kube.sh locks.
+  setsid "$BIN/$name" "$@" </dev/null >"$LOGS/$name.log" 2>&1 8>&- 9>&- &
   echo $! >"$PIDS/$name.pid"
   log "started $name (pid $!), log: $LOGS/$name.log"
 }
@@ -350,13 +383,14 @@ install_crds() {
   local f name
   for f in "$CRDS"/*.yaml; do
     name=$(basename "$f" .yaml)
-    apply_yaml "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/$name" "$f"
+    apply_yaml "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/$name" "$f" || return 1
   done
-  wait_for "CRD routes.route.openshift.io Established" crd_established routes.route.openshift.io
-  wait_for "CRD securitycontextconstraints.security.openshift.io Established" \
-    crd_established securitycontextconstraints.security.openshift.io
-  wait_for "route.openshift.io/v1 served" crd_served route.openshift.io v1 routes
-  wait_for "security.openshift.io/v1 served" crd_served security.openshift.io v1 securitycontextconstraints
+  for name in $CRD_FILES; do
+    wait_for "CRD $name Established" crd_established "$name" || return 1
+  done
+  wait_for "route.openshift.io/v1 served" crd_served route.openshift.io v1 routes || return 1
+  wait_for "security.openshift.io/v1 served" crd_served security.openshift.io v1 securitycontextconstraints || return 1
+  wait_for "monitoring.coreos.com/v1 served" crd_served monitoring.coreos.com v1 servicemonitors || return 1
 }
 
 create_nodes() {
@@ -392,6 +426,54 @@ EOF
   log "created $NODES kwok node(s) (zones zone-a/zone-b/zone-c round robin)"
 }
 
+# StorageClass "harness" (the default class) and a pool of hostPath PVs of that
+# class, so that StatefulSet volumeClaimTemplates bind.  Nothing provisions or
+# mounts anything: the PV controller (kube-controller-manager) binds the claims,
+# and WaitForFirstConsumer lets the scheduler pick a PV for the pod's node.
+create_storage() {
+  local f i name
+  f=$(mktemp)
+  cat >"$f" <<'EOF'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: harness
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+EOF
+  apply_yaml /apis/storage.k8s.io/v1/storageclasses/harness "$f" || { rm -f "$f"; return 1; }
+  for i in $(seq 0 $(( PVS - 1 ))); do
+    name=$(printf 'harness-pv-%02d' "$i")
+    cat >"$f" <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: $name
+  labels:
+    kube-harness/pv-pool: harness
+spec:
+  storageClassName: harness
+  capacity: {storage: $PV_SIZE}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: /var/lib/kube-harness/$name}
+EOF
+    apply_yaml "/api/v1/persistentvolumes/$name" "$f" || { rm -f "$f"; return 1; }
+  done
+  rm -f "$f"
+  log "created StorageClass harness (default, no provisioner) and $PVS PV(s) of $PV_SIZE"
+}
+
+pvs_available() {
+  api GET "/api/v1/persistentvolumes?labelSelector=kube-harness%2Fpv-pool%3Dharness" 2>/dev/null | python3 -c '
+import json, sys
+items = json.load(sys.stdin).get("items", [])
+sys.exit(0 if sum(1 for p in items if p.get("status", {}).get("phase") == "Available") >= int(sys.argv[1]) else 1)' "$PVS" 2>/dev/null
+}
+
 nodes_ready() {
   api GET "/api/v1/nodes?labelSelector=type%3Dkwok" 2>/dev/null | python3 -c '
 import json, sys
@@ -425,6 +507,7 @@ is_up() {
 }
 
 cmd_up() {
+  case "$PVS" in ''|*[!0-9]*) die "KUBE_HARNESS_PVS must be a number, not '$PVS'" ;; esac
   if is_up; then
     log "already up: KUBECONFIG=$KUBECONFIG_FILE"
     return 0
@@ -433,7 +516,7 @@ cmd_up() {
     log "stale or partial run state found, cleaning it up first"
     cmd_down
   fi
-  if [ ! -x "$BIN/etcd" ] || [ ! -x "$BIN/kube-apiserver" ] || [ ! -f "$CRDS/.stamp" ]; then
+  if [ ! -x "$BIN/etcd" ] || [ ! -x "$BIN/kube-apiserver" ] || ! crds_cached; then
     cmd_build
   fi
   UP_START=$(date +%s)
@@ -477,7 +560,7 @@ cmd_up() {
   wait_for "kube-apiserver /readyz on https://127.0.0.1:$API_PORT" api_ready || {
     tail -n 40 "$LOGS/kube-apiserver.log" >&2; cmd_down; die "kube-apiserver did not become ready"; }
 
-  install_crds || { cmd_down; die "installing the OpenShift CRDs failed"; }
+  install_crds || { cmd_down; die "installing the CRDs failed"; }
 
   if wanted kube-controller-manager && [ -x "$BIN/kube-controller-manager" ]; then
     start_proc kube-controller-manager \
@@ -491,6 +574,7 @@ cmd_up() {
       --root-ca-file "$PKI/ca.crt" \
       --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
       --node-monitor-grace-period 1h
+    create_storage || { cmd_down; die "creating the StorageClass and PVs failed"; }
   fi
   if wanted kube-scheduler && [ -x "$BIN/kube-scheduler" ]; then
     start_proc kube-scheduler \
@@ -515,6 +599,8 @@ cmd_up() {
   if alive kube-controller-manager; then
     wait_for "ServiceAccount default/default created" default_sa_exists \
       || log "WARNING: default ServiceAccount not created yet, see $LOGS/kube-controller-manager.log"
+    wait_for "$PVS PV(s) of class harness Available" pvs_available \
+      || log "WARNING: the harness PVs are not Available yet, see $LOGS/kube-controller-manager.log"
   fi
   date +%s >"$RUN/ready"
   log "up in $(( $(date +%s) - UP_START ))s: export KUBECONFIG=$KUBECONFIG_FILE"
@@ -559,12 +645,31 @@ cmd_env() {
   echo "export K8S_AUTH_KUBECONFIG=$KUBECONFIG_FILE"
 }
 
+# PVs of the pool have reclaim policy Retain: once their claim is deleted they
+# stay Released and never bind again.  Clearing spec.claimRef returns them to
+# the pool (there is no data to scrub: nothing ever wrote to them).
+cmd_recycle_pvs() {
+  is_up || die "harness is not up (run: $0 up)"
+  local names n count=0
+  names=$(api GET "/api/v1/persistentvolumes?labelSelector=kube-harness%2Fpv-pool%3Dharness" | python3 -c '
+import json, sys
+for p in json.load(sys.stdin).get("items", []):
+    if p.get("status", {}).get("phase") == "Released":
+        print(p["metadata"]["name"])') || die "cannot list the harness PVs"
+  for n in $names; do
+    api PATCH "/api/v1/persistentvolumes/$n" -H 'Content-Type: application/merge-patch+json' \
+      --data '{"spec":{"claimRef":null}}' -o /dev/null -f || die "cannot clear the claimRef of PV $n"
+    count=$(( count + 1 ))
+  done
+  log "recycled $count Released PV(s) of class harness"
+}
+
 # One kube.sh at a time per run directory (build, up and down change shared state).
 lock() {
   mkdir -p "$CACHE"
   exec 9>>"$CACHE/.lock-$(echo "$RUN" | sha256sum | cut -c1-12)"
   if command -v flock >/dev/null 2>&1; then
-    flock -w 600 9 || die "another kube.sh has held the lock for 10 minutes"
+    flock -w 3600 9 || die "another kube.sh has held the lock for an hour"
   fi
 }
 
@@ -577,5 +682,6 @@ case "${1:-}" in
   status) cmd_status ;;
   down) cmd_down ;;
   env) cmd_env ;;
-  *) echo "usage: $0 build|up|status|down|env" >&2; exit 2 ;;
+  recycle-pvs) cmd_recycle_pvs ;;
+  *) echo "usage: $0 build|up|status|down|env|recycle-pvs" >&2; exit 2 ;;
 esac

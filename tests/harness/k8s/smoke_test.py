@@ -94,7 +94,10 @@ def namespace(api_client):
             raise
 
 
-def statefulset(ns: str, replicas: int = 3, storage_class: str | None = None) -> dict:
+def statefulset(ns: str, replicas: int = 3, storage_class: str | None = None, claim: bool = False) -> dict:
+    """A Kafka-like StatefulSet.  With STORAGE_CLASS or CLAIM it has a
+    volumeClaimTemplate ``data``; without STORAGE_CLASS that template names no
+    class, so the default StorageClass applies."""
     sts = {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -132,18 +135,19 @@ def statefulset(ns: str, replicas: int = 3, storage_class: str | None = None) ->
             },
         },
     }
-    if storage_class:
+    if storage_class or claim:
         sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/var/lib/kafka"}]
         sts["spec"]["volumeClaimTemplates"] = [
             {
                 "metadata": {"name": "data"},
                 "spec": {
                     "accessModes": ["ReadWriteOnce"],
-                    "storageClassName": storage_class,
                     "resources": {"requests": {"storage": "1Gi"}},
                 },
             }
         ]
+        if storage_class:
+            sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] = storage_class
     return sts
 
 
@@ -178,6 +182,19 @@ def route(ns: str) -> dict:
     }
 
 
+def service_monitor(ns: str) -> dict:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": "kafka", "namespace": ns, "labels": {"release": "prometheus"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "kafka"}},
+            "namespaceSelector": {"matchNames": [ns]},
+            "endpoints": [{"port": "metrics", "interval": "30s", "path": "/metrics", "scheme": "http"}],
+        },
+    }
+
+
 def pdb(ns: str) -> dict:
     return {
         "apiVersion": "policy/v1",
@@ -208,7 +225,11 @@ def test_version_and_openshift_crds(api_client, dyn):
     version = client.VersionApi(api_client).get_code()
     assert version.major == "1" and version.git_version.startswith("v1.")
     ext = client.ApiextensionsV1Api(api_client)
-    for name in ("routes.route.openshift.io", "securitycontextconstraints.security.openshift.io"):
+    for name in (
+        "routes.route.openshift.io",
+        "securitycontextconstraints.security.openshift.io",
+        "servicemonitors.monitoring.coreos.com",
+    ):
         crd = ext.read_custom_resource_definition(name)
         conditions = {c.type: c.status for c in crd.status.conditions}
         assert conditions.get("Established") == "True", name
@@ -216,6 +237,34 @@ def test_version_and_openshift_crds(api_client, dyn):
     assert dyn.resources.get(api_version="route.openshift.io/v1", kind="Route").namespaced
     scc = dyn.resources.get(api_version="security.openshift.io/v1", kind="SecurityContextConstraints")
     assert not scc.namespaced
+    smon = dyn.resources.get(api_version="monitoring.coreos.com/v1", kind="ServiceMonitor")
+    assert smon.namespaced and smon.name == "servicemonitors"
+
+
+def test_service_monitor(api_client, dyn, namespace):
+    """The ServiceMonitor CRD (prometheus-operator) is served: apply, read
+    back, idempotent re-apply, and its OpenAPI schema is enforced."""
+    ns = namespace
+    first = ssa(dyn, service_monitor(ns))
+    smons = dyn.resources.get(api_version="monitoring.coreos.com/v1", kind="ServiceMonitor")
+    got = smons.get(name="kafka", namespace=ns)
+    assert got.spec.selector.matchLabels.app == "kafka"
+    assert got.spec.namespaceSelector.matchNames == [ns]
+    assert [(e.port, e.interval, e.path) for e in got.spec.endpoints] == [("metrics", "30s", "/metrics")]
+    assert [o.metadata.name for o in smons.get(namespace=ns).items] == ["kafka"]
+    assert _apply_fingerprint(ssa(dyn, service_monitor(ns))) == _apply_fingerprint(first)
+
+    # schema: the endpoint scheme is an enum, the interval a duration pattern,
+    # and spec.selector is required
+    bad = service_monitor(ns)
+    bad["metadata"]["name"] = "bad"
+    bad["spec"]["endpoints"][0].update(scheme="ftp", interval="thirty seconds")
+    del bad["spec"]["selector"]
+    with pytest.raises(ApiException) as err:
+        smons.create(body=bad, namespace=ns, query_params=[("dryRun", "All")])
+    assert err.value.status == 422
+    for field in ("spec.endpoints[0].scheme", "spec.endpoints[0].interval", "spec.selector"):
+        assert field in err.value.body, (field, err.value.body)
 
 
 def test_server_side_apply_roundtrip(api_client, dyn, namespace):
@@ -346,6 +395,56 @@ def test_statefulset_pods_run_on_kwok_nodes(api_client, dyn, namespace):
             except ApiException as exc:
                 if exc.status != 404:
                     raise
+
+
+@pytest.mark.skipif(
+    not all(_running(c) for c in ("kube-controller-manager", "kube-scheduler", "kwok")),
+    reason="needs kube-controller-manager, kube-scheduler and kwok from kube.sh",
+)
+def test_statefulset_default_storage_class(api_client, dyn, namespace):
+    """kube.sh up creates the default StorageClass ``harness`` and a pool of
+    PVs: a volumeClaimTemplate without storageClassName gets that class, its
+    PVCs bind to pool PVs, and the Pods become Ready.  The Pods also carry
+    their node's zone and region labels (PodTopologyLabelsAdmission)."""
+    ns = namespace
+    core = client.CoreV1Api(api_client)
+    apps = client.AppsV1Api(api_client)
+    sc = client.StorageV1Api(api_client).read_storage_class("harness")
+    assert sc.provisioner == "kubernetes.io/no-provisioner"
+    assert sc.volume_binding_mode == "WaitForFirstConsumer"
+    assert sc.metadata.annotations.get("storageclass.kubernetes.io/is-default-class") == "true"
+
+    sts = statefulset(ns, claim=True)
+    assert "storageClassName" not in sts["spec"]["volumeClaimTemplates"][0]["spec"]
+    for obj in (headless_service(ns), sts):
+        ssa(dyn, obj)
+
+    def bound_and_ready():
+        pvcs = core.list_namespaced_persistent_volume_claim(ns).items
+        ready = apps.read_namespaced_stateful_set("kafka", ns).status.ready_replicas
+        if len(pvcs) == 3 and all(c.status.phase == "Bound" for c in pvcs) and ready == 3:
+            return pvcs
+        return None
+
+    pvcs = _wait(bound_and_ready, 90, "3 PVCs Bound and readyReplicas == 3")
+    assert sorted(c.metadata.name for c in pvcs) == ["data-kafka-0", "data-kafka-1", "data-kafka-2"]
+    assert {c.spec.storage_class_name for c in pvcs} == {"harness"}
+    volumes = [core.read_persistent_volume(c.spec.volume_name) for c in pvcs]
+    assert len({v.metadata.name for v in volumes}) == 3
+    for pvc, pv in zip(pvcs, volumes):
+        assert pv.metadata.labels.get("kube-harness/pv-pool") == "harness"
+        assert pv.spec.storage_class_name == "harness"
+        assert pv.spec.claim_ref.namespace == ns and pv.spec.claim_ref.name == pvc.metadata.name
+        assert pv.spec.persistent_volume_reclaim_policy == "Retain"
+
+    pods = core.list_namespaced_pod(ns, label_selector="app=kafka").items
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod.status.phase == "Running"
+        assert {c.type: c.status for c in pod.status.conditions}.get("Ready") == "True"
+        node = core.read_node(pod.spec.node_name)
+        for key in ("topology.kubernetes.io/zone", "topology.kubernetes.io/region"):
+            assert pod.metadata.labels.get(key) == node.metadata.labels[key], (pod.metadata.name, key)
 
 
 def test_namespace_deletion(api_client):

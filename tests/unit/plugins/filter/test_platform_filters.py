@@ -52,7 +52,10 @@ def test_the_filters():
         "kafka_preflight_errors", "kafka_cluster_id", "kafka_listener_port", "kafka_process_ports",
         "kafka_security_has_secrets", "kafka_san", "kafka_tls_files", "kafka_secret_values",
         "kafka_zookeeper_servers", "kafka_zoo_cfg", "kafka_zookeeper_connect", "kafka_zookeeper_restart_order",
-        "kafka_metadata_mode", "kafka_zk_migration_state"])
+        "kafka_metadata_mode", "kafka_zk_migration_state",
+        "kafka_kubernetes_layout", "kafka_kubernetes_topology", "kafka_kubernetes_advertised", "kafka_kubernetes_manifests",
+        "kafka_kubernetes_outdated", "kafka_kubernetes_roll_order", "kafka_kubernetes_sets", "kafka_kubernetes_tls_names",
+        "kafka_kubernetes_found_data", "kafka_kubernetes_redacted", "kafka_kubernetes_object_name"])
     for name, func in FILTERS.items():
         assert func.__name__ == name
         assert func.__doc__
@@ -319,3 +322,70 @@ def test_secret_values_filter():
                         "users": [{"username": "app", "password": "s3cret-b"}]},
     }
     assert sorted(FILTERS["kafka_secret_values"](description)) == ["s3cret-a", "s3cret-b"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes filters: the glue between Ansible's data (hostvars, k8s_info results) and module_utils
+
+
+def k8s_topology():
+    groups = {"kafka_controller": ["k1", "k2", "k3"], "kafka_broker": ["k1", "k2", "k3", "b4"]}
+    hostvars = {h: {"kafka_node_id": i} for i, h in enumerate(["k1", "k2", "k3", "b4"], start=1)}
+    return FILTERS["kafka_topology"](groups, hostvars=hostvars)
+
+
+def test_kubernetes_layout_and_topology_from_the_inventory():
+    layout = FILTERS["kafka_kubernetes_layout"](k8s_topology(), name="kafka", namespace="ns")
+    assert layout["b4"]["pod"] == "kafka-broker-0" and layout["k2"]["pod"] == "kafka-combined-1"
+    moved = FILTERS["kafka_kubernetes_topology"](k8s_topology(), layout)
+    assert moved["controllers"][0]["address"] == "kafka-combined-0.kafka-combined.ns.svc.cluster.local"
+    with pytest.raises(AnsibleFilterError, match="kafka_kubernetes_layout: .*DNS label"):
+        FILTERS["kafka_kubernetes_layout"](k8s_topology(), name="Bad_Name", namespace="ns")
+
+
+def test_kubernetes_advertised_checks_the_external_description():
+    layout = FILTERS["kafka_kubernetes_layout"](k8s_topology(), name="kafka", namespace="ns")
+    security = {"listeners": [{"name": "CLIENT", "port": 9092, "protocol": "PLAINTEXT"},
+                              {"name": "INTERNAL", "port": 9091, "protocol": "PLAINTEXT"},
+                              {"name": "CONTROLLER", "port": 9093, "protocol": "PLAINTEXT"},
+                              {"name": "EXTERNAL", "port": 9094, "protocol": "PLAINTEXT"}],
+                "inter_broker_listener": "INTERNAL", "controller_listener": "CONTROLLER", "client_listener": "CLIENT"}
+    external = {"type": "NodePort", "listener": "EXTERNAL", "host": "node1", "node_port_base": 30100}
+    assert FILTERS["kafka_kubernetes_advertised"](layout["b4"], external, security, "ns") == {
+        "EXTERNAL": {"host": "node1", "port": 30103}}
+    assert FILTERS["kafka_kubernetes_advertised"](layout["k1"], {"type": "none"}, security, "ns") == {}
+    with pytest.raises(AnsibleFilterError, match="Route needs platform_target openshift"):
+        FILTERS["kafka_kubernetes_advertised"](layout["b4"], dict(external, type="Route"), security, "ns")
+    names = FILTERS["kafka_kubernetes_tls_names"](layout["b4"], "kafka", "ns", external=external, security=security)
+    assert "node1" in names and "kafka-broker-0.kafka-broker.ns.svc.cluster.local" in names
+
+
+def test_kubernetes_outdated_pods_from_k8s_info_results():
+    statefulsets = [{"metadata": {"name": "kafka-combined"}, "status": {"updateRevision": "kafka-combined-2"}}]
+    pods = [
+        {"metadata": {"name": "kafka-combined-0", "labels": {"controller-revision-hash": "kafka-combined-1"},
+                      "ownerReferences": [{"kind": "StatefulSet", "name": "kafka-combined"}]}},
+        {"metadata": {"name": "kafka-combined-1", "labels": {"controller-revision-hash": "kafka-combined-2"},
+                      "ownerReferences": [{"kind": "StatefulSet", "name": "kafka-combined"}]}},
+        {"metadata": {"name": "debug", "labels": {}}},
+    ]
+    assert FILTERS["kafka_kubernetes_outdated"](statefulsets, pods) == ["kafka-combined-0"]
+
+
+def test_kubernetes_sets_from_hostvars():
+    layout = FILTERS["kafka_kubernetes_layout"](k8s_topology(), name="kafka", namespace="ns")
+    process = {"roles": ["broker", "controller"], "log_dirs": ["/var/lib/kafka/d"], "heap_size": "1g",
+               "storage": {"size": "1Gi", "class": ""}, "properties_text": "node.id=1\n"}
+    hosts = [{"inventory_hostname": h, "platform_kubernetes_process": dict(process)} for h in ("k1", "k2", "k3")]
+    hosts.append({"inventory_hostname": "b4", "platform_kubernetes_process": dict(process, roles=["broker"])})
+    sets = FILTERS["kafka_kubernetes_sets"](hosts, layout, secret=True)
+    assert [(s["component"], len(s["pods"]), s["secret"]) for s in sets] == [("combined", 3, True), ("broker", 1, True)]
+
+
+def test_kubernetes_found_data_redacted_and_object_names():
+    results = [{"item": "a-tls", "resources": [{"data": {"k": "v"}}]}, {"item": "b-tls", "resources": []}]
+    assert FILTERS["kafka_kubernetes_found_data"](results) == {"a-tls": {"k": "v"}, "b-tls": {}}
+    secret = {"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"password": "pw"}}
+    assert FILTERS["kafka_kubernetes_redacted"]([secret])[0]["stringData"] == {"password": "<redacted>"}
+    assert FILTERS["kafka_kubernetes_object_name"](secret) == "Secret/s"
+    assert FILTERS["kafka_kubernetes_object_name"](None) == "?/?"

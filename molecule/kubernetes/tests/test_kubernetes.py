@@ -1,0 +1,173 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""The kubernetes scenario after converge and idempotence, in order (pytest -x):
+
+1. the objects in the API server have the content the inventory asks for (StatefulSet, Services,
+   NodePorts matching the advertised listeners, PDB, NetworkPolicy, ServiceMonitor, PVCs bound,
+   pods scheduled across zones and ready under kwok, the namespace enforcing the restricted Pod
+   Security Standard);
+2. the rendered objects validate against the OpenAPI schemas of the oldest and newest supported
+   Kubernetes versions;
+3. day 2: a property change with the admin client on, against a real three-node KRaft cluster on
+   loopback standing in for the pods (no kubelet runs Kafka here): the pods restart one at a
+   time, the active controller last, each gated on Kafka's health; a second run changes nothing;
+4. scale-out: a fourth host in kafka_broker becomes a broker StatefulSet's pod, bound and ready.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import kubernetes_validate
+import pytest
+import yaml
+from k8s_checks import CONF, NAMESPACE, SUPPORTED, changed, core, objects, playbook, properties, task_names, wait_for
+
+sys.path.insert(0, os.path.join(CONF["project"], "tests", "integration"))
+from kafka_local import LocalKafka  # noqa: E402
+
+NAME = "kafka"
+STS = "kafka-combined"
+
+
+def test_statefulset_matches_the_inventory():
+    sts = objects("apps/v1", "StatefulSet")[STS]
+    spec = sts["spec"]
+    assert spec["replicas"] == 3
+    assert spec["updateStrategy"]["type"] == "OnDelete"
+    assert spec["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "5Gi"
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "apache/kafka:4.3.1"
+    assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1536Mi"}, "limits": {"memory": "1536Mi"}}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["KAFKA_HEAP_OPTS"]["value"] == "-Xms768m -Xmx768m"
+    assert env["KAFKAOPS_ZONE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['topology.kubernetes.io/zone']"
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 1000
+    assert pod["initContainers"][0]["image"] == "docker.io/bitnami/jmx-exporter:1.1.0"
+    assert container["readinessProbe"]["tcpSocket"]["port"] == 9091
+
+
+def test_pods_are_ready_spread_over_zones_with_bound_volumes():
+    pods = objects("v1", "Pod")
+    assert sorted(pods) == ["kafka-combined-0", "kafka-combined-1", "kafka-combined-2"]
+    zones = set()
+    for pod in pods.values():
+        ready = [c for c in pod["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready and ready[0]["status"] == "True"
+        zones.add(pod["metadata"]["labels"]["topology.kubernetes.io/zone"])
+    assert zones == {"zone-a", "zone-b", "zone-c"}
+    claims = objects("v1", "PersistentVolumeClaim")
+    assert sorted(claims) == ["data-kafka-combined-0", "data-kafka-combined-1", "data-kafka-combined-2"]
+    assert {c["status"]["phase"] for c in claims.values()} == {"Bound"}
+
+
+def test_each_broker_advertises_its_node_port():
+    config = objects("v1", "ConfigMap")["%s-config" % STS]["data"]
+    services = objects("v1", "Service")
+    for ordinal in range(3):
+        server = properties(config["server-%d.properties" % ordinal])
+        assert server["node.id"] == str(ordinal + 1)
+        assert server["num.partitions"] == "6"
+        advertised = server["advertised.listeners"].split(",")
+        assert "EXTERNAL://nodes.kafka.test:%d" % (31090 + ordinal) in advertised
+        assert "INTERNAL://kafka-combined-%d.kafka-combined.kafka-molecule.svc.cluster.local:9091" % ordinal in advertised
+        service = services["kafka-combined-%d-external" % ordinal]["spec"]
+        assert service["type"] == "NodePort"
+        assert service["ports"][0]["nodePort"] == 31090 + ordinal
+        assert service["selector"] == {"statefulset.kubernetes.io/pod-name": "kafka-combined-%d" % ordinal}
+    voters = properties(config["server-0.properties"])["controller.quorum.voters"]
+    assert voters.split(",")[2] == "3@kafka-combined-2.kafka-combined.kafka-molecule.svc.cluster.local:9093"
+    assert services["kafka-bootstrap-external"]["spec"]["ports"][0]["nodePort"] == 31089
+    assert services["kafka-combined"]["spec"]["clusterIP"] == "None"
+    assert services["kafka-bootstrap"]["spec"]["selector"]["kafkaops.platform/broker"] == "true"
+
+
+def test_disruption_budget_network_policy_and_monitoring():
+    pdb = objects("policy/v1", "PodDisruptionBudget")[STS]
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["status"]["expectedPods"] == 3 and pdb["status"]["disruptionsAllowed"] == 1
+    policy = objects("networking.k8s.io/v1", "NetworkPolicy")[NAME]["spec"]
+    assert policy["policyTypes"] == ["Ingress"]
+    opened = {p["port"] for rule in policy["ingress"] for p in rule["ports"]}
+    assert opened == {9091, 9092, 9093, 9094, 9404}
+    monitor = objects("monitoring.coreos.com/v1", "ServiceMonitor")[NAME]
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    namespace = core().read_namespace(NAMESPACE).metadata.labels
+    assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_rendered_objects_are_valid_for_the_oldest_and_newest_supported_kubernetes():
+    path = os.path.join(CONF["workdir"], "manifests", "%s-%s.yaml" % (NAME, NAMESPACE))
+    with open(path) as handle:
+        rendered = yaml.safe_load(handle)
+    assert os.stat(path).st_mode & 0o077 == 0
+    kinds = {o["kind"] for o in rendered}
+    assert {"StatefulSet", "Service", "ConfigMap", "PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor"} <= kinds
+    checked = 0
+    for version in SUPPORTED:
+        for obj in rendered:
+            if obj["apiVersion"].startswith("monitoring.coreos.com/"):
+                continue  # a CRD: the API server validated it when it was applied
+            kubernetes_validate.validate(obj, version, strict=True)
+            checked += 1
+    assert checked == 2 * (len(rendered) - 1)
+
+
+@pytest.fixture(scope="module")
+def stand_in():
+    """A real 3-node KRaft cluster (node ids 1-3, like the inventory) on loopback: the admin
+    client's view of the cluster while the pods are only simulated."""
+    cluster = LocalKafka(3, heap="256m").start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_a_property_change_rolls_the_pods_one_at_a_time_active_controller_last(stand_in):
+    before = {name: pod["metadata"]["uid"] for name, pod in objects("v1", "Pod").items()}
+    extra = {"platform_kubernetes_admin": True, "platform_kubernetes_admin_bootstrap": stand_in.bootstrap_servers,
+             "kafka_broker_properties": {"num.partitions": 6, "log.retention.hours": 72}}
+    report = playbook("site.yml", extra)
+    steps = task_names(report, r"^(Restart pod \d/\d: |Wait until every broker is back in sync after restarting )")
+    restarted = [s.split(": ", 1)[1] for s in steps if s.startswith("Restart pod")]
+    assert sorted(restarted) == sorted(before)
+    # each restart is followed by its health gate before the next pod goes
+    assert steps == [s for pod in restarted for s in (
+        "Restart pod %d/3: %s" % (restarted.index(pod) + 1, pod),
+        "Wait until every broker is back in sync after restarting %s" % pod)]
+    quorum = [r for play in report["plays"] for task in play["tasks"] if task["task"]["name"].endswith("Learn the active controller")
+              for r in task["hosts"].values()]
+    leader = quorum[0]["quorum"]["leader_id"]
+    assert restarted[-1] == "kafka-combined-%d" % (leader - 1), (leader, restarted)
+    after = objects("v1", "Pod")
+    sts = objects("apps/v1", "StatefulSet")[STS]
+    for name, pod in after.items():
+        assert pod["metadata"]["uid"] != before[name]
+        assert pod["metadata"]["labels"]["controller-revision-hash"] == sts["status"]["updateRevision"]
+    config = objects("v1", "ConfigMap")["%s-config" % STS]["data"]
+    assert properties(config["server-1.properties"])["log.retention.hours"] == "72"
+    again = playbook("site.yml", extra)
+    assert changed(again) == 0
+    assert task_names(again, r"^Restart pod") == []
+    assert {name: pod["metadata"]["uid"] for name, pod in objects("v1", "Pod").items()} == \
+        {name: pod["metadata"]["uid"] for name, pod in after.items()}
+
+
+def test_scale_out_adds_a_broker_pod():
+    extra_inventory = os.path.join(CONF["workdir"], "k8s-scale-out.yml")
+    with open(extra_inventory, "w") as handle:
+        json.dump({"kafka_broker": {"hosts": {"kafka-4": {"kafka_node_id": 4, "ansible_connection": "local"}}}}, handle)
+    report = playbook("site.yml", {"kafka_broker_properties": {"num.partitions": 6, "log.retention.hours": 72}},
+                      inventories=[extra_inventory])
+    assert task_names(report, r"^Restart pod") == []  # the existing pods keep their configuration
+    brokers = objects("apps/v1", "StatefulSet")["kafka-broker"]
+    assert brokers["spec"]["replicas"] == 1
+    pod = wait_for(lambda: objects("v1", "Pod").get("kafka-broker-0"), what="pod kafka-broker-0")
+    assert [c["status"] for c in pod["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
+    server = properties(objects("v1", "ConfigMap")["kafka-broker-config"]["data"]["server-0.properties"])
+    assert server["node.id"] == "4" and server["process.roles"] == "broker"
+    assert "EXTERNAL://nodes.kafka.test:31093" in server["advertised.listeners"].split(",")
+    assert objects("v1", "Service")["kafka-broker-0-external"]["spec"]["ports"][0]["nodePort"] == 31093
