@@ -16,7 +16,7 @@ export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256
 MOLECULE_LANES ?= 2
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help bootstrap dist image k8s demo demo-clean test lint sanity unit integration molecule bench clean
+.PHONY: help bootstrap dist image k8s demo demo-clean test lint sanity unit integration molecule molecule-with-integration bench clean
 
 help:
 	@echo "make demo        boot 3 test hosts and deploy a KRaft cluster on them"
@@ -65,10 +65,15 @@ molecule: dist image
 
 # The API server build (cold: 10+ minutes of one core) starts first, in the background and niced, so
 # it overlaps the lint and test steps; `make molecule` then finds it built (kube.sh serializes builds).
-test: bootstrap
+test:
 	@mkdir -p .cache/k8s/logs
 	@(nohup tests/harness/k8s/kube.sh build >.cache/k8s/logs/make-test-build.log 2>&1 &)
-	@$(MAKE) --no-print-directory lint sanity unit integration molecule
+	@$(MAKE) --no-print-directory lint sanity unit molecule-with-integration
+
+# the integration tests run in the molecule lanes' light lane, while the API server build finishes
+molecule-with-integration: dist image
+	@rm -f .cache/molecule/*.result
+	@tests/harness/molecule_lanes.sh $(MOLECULE_LANES) integration $(MOLECULE_SCENARIOS)
 
 bench: bootstrap
 	python benchmarks/reassignment/run.py

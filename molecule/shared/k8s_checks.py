@@ -45,15 +45,16 @@ def properties(text):
     return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
 
 
-def playbook(name, extra_vars=None, inventories=(), check=False):
-    """Run playbooks/<name> on the scenario's inventory with the JSON callback; fail on error."""
+def playbook(name, extra_vars=None, inventories=(), check=False, own_inventory=False):
+    """Run playbooks/<name> on the scenario's inventory (plus ``inventories``; only those with
+    ``own_inventory``) with the JSON callback; fail on error."""
     STATE["runs"] += 1
     varfile = os.path.join(CONF["workdir"], "k8s-vars-%d.json" % STATE["runs"])
     with open(varfile, "w") as handle:
         json.dump(extra_vars or {}, handle)
     os.chmod(varfile, 0o600)
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook")]
-    for source in list(CONF["inventory"]) + list(inventories):
+    for source in ([] if own_inventory else list(CONF["inventory"])) + list(inventories):
         cmd += ["-i", source]
     cmd += ["-e", "@" + varfile, os.path.join(CONF["project"], "playbooks", name)]
     if check:

@@ -205,9 +205,15 @@ def kafka_san(name):
     return "IP:" + text
 
 
-def kafka_kubernetes_layout(topology, name="kafka", namespace="kafka", cluster_domain="cluster.local"):
-    """Each host's pod: StatefulSet, ordinal, pod name and stable DNS name (module_utils.kubernetes.pod_layout)."""
-    return kube.pod_layout(topology, name, namespace, cluster_domain)
+def kafka_kubernetes_layout(topology, name="kafka", namespace="kafka", cluster_domain="cluster.local", zookeeper=None):
+    """Each host's pod: StatefulSet, ordinal, pod name and stable DNS name (module_utils.kubernetes.pod_layout);
+    ZooKeeper servers (``zookeeper``: kafka_zookeeper_servers) under ``zookeeper/<host>``."""
+    return kube.pod_layout(topology, name, namespace, cluster_domain, zookeeper=zookeeper)
+
+
+def kafka_kubernetes_zookeeper_servers(servers, layout):
+    """The ensemble with the ZooKeeper pods' DNS names as addresses."""
+    return kube.kubernetes_zookeeper_servers(servers, layout)
 
 
 def kafka_kubernetes_topology(topology, layout):
@@ -230,11 +236,14 @@ def kafka_kubernetes_manifests(spec):
 
 
 def kafka_kubernetes_sets(hosts, layout, secret=False):
-    """The StatefulSets of the cluster from the hosts' platform_kubernetes_process facts
-    (``hosts``: hostvars entries)."""
+    """The StatefulSets of the cluster from the hosts' platform_kubernetes_process and
+    zookeeper_kubernetes_process facts (``hosts``: hostvars entries)."""
     processes = {}
     for hvars in hosts:
-        processes[hvars["inventory_hostname"]] = hvars["platform_kubernetes_process"]
+        if "platform_kubernetes_process" in hvars:
+            processes[hvars["inventory_hostname"]] = hvars["platform_kubernetes_process"]
+        if "zookeeper_kubernetes_process" in hvars:
+            processes[kube.ZOOKEEPER_KEY + hvars["inventory_hostname"]] = hvars["zookeeper_kubernetes_process"]
     return kube.kafka_sets(processes, layout, secret=secret)
 
 
@@ -302,4 +311,5 @@ class FilterModule:
             kafka_zookeeper_restart_order, kafka_metadata_mode, kafka_zk_migration_state,
             kafka_kubernetes_layout, kafka_kubernetes_topology, kafka_kubernetes_advertised, kafka_kubernetes_manifests,
             kafka_kubernetes_outdated, kafka_kubernetes_roll_order, kafka_kubernetes_sets, kafka_kubernetes_tls_names,
-            kafka_kubernetes_found_data, kafka_kubernetes_redacted, kafka_kubernetes_object_name)}
+            kafka_kubernetes_found_data, kafka_kubernetes_redacted, kafka_kubernetes_object_name,
+            kafka_kubernetes_zookeeper_servers)}

@@ -12,6 +12,7 @@ Layout: hosts of the inventory are pods. Each process kind is one StatefulSet:
     <name>-controller   hosts only in kafka_controller (dedicated KRaft controllers)
     <name>-combined     hosts in both groups (combined broker + controller processes)
     <name>-broker       hosts only in kafka_broker
+    <name>-zookeeper    hosts of the zookeeper group (ZooKeeper mode), keyed ``zookeeper/<host>``
 
 A host's ordinal in its StatefulSet is its place in node-id order, so pod ``<set>-<ordinal>``
 runs the properties rendered for that host (one ``server-<ordinal>.properties`` per pod in the
@@ -23,7 +24,8 @@ import hashlib
 import json
 import re
 
-COMPONENTS = ("controller", "combined", "broker")
+COMPONENTS = ("zookeeper", "controller", "combined", "broker")
+ZOOKEEPER_KEY = "zookeeper/"
 BROKER_LABEL = "kafkaops.platform/broker"
 PLATFORMS = ("kubernetes", "openshift")
 EXTERNAL_TYPES = ("none", "NodePort", "LoadBalancer", "Route")
@@ -43,8 +45,9 @@ JMX_DIR = "/opt/kafkaops/jmx"            # emptyDir: the JMX exporter agent, cop
 # the Kafka scripts of each image flavour
 _BIN = {
     "apache": {"start": "/opt/kafka/bin/kafka-server-start.sh", "storage": "/opt/kafka/bin/kafka-storage.sh",
-               "uid": 1000},
-    "confluent": {"start": "/usr/bin/kafka-server-start", "storage": "/usr/bin/kafka-storage", "uid": 1000},
+               "zookeeper": "/opt/kafka/bin/zookeeper-server-start.sh", "uid": 1000},
+    "confluent": {"start": "/usr/bin/kafka-server-start", "storage": "/usr/bin/kafka-storage",
+                  "zookeeper": "/usr/bin/zookeeper-server-start", "uid": 1000},
 }
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -75,13 +78,16 @@ def component_of(roles):
     return "controller"
 
 
-def pod_layout(topology, name, namespace, cluster_domain="cluster.local"):
+def pod_layout(topology, name, namespace, cluster_domain="cluster.local", zookeeper=None):
     """Map each host of ``topology`` (module_utils.topology.cluster_topology) to its pod.
 
     Returns ``{host: {"component", "set", "ordinal", "pod", "fqdn", "node_id", "roles",
     "broker_index"}}``. The ordinal is the host's place in node-id order within its StatefulSet,
     so adding hosts with higher node ids (scale-out) keeps every existing pod's identity;
     ``broker_index`` is a broker's place in node-id order among all brokers (external node ports).
+    ``zookeeper`` (the ensemble, ``[{"host", "myid"}]``) adds its servers under the keys
+    ``zookeeper/<host>`` (a host may run both a ZooKeeper server and a broker: two pods), with the
+    myid as node id.
     """
     for what, value in (("name", name), ("namespace", namespace)):
         if not isinstance(value, str) or not _DNS_LABEL.match(value) or len(value) > 40:
@@ -112,7 +118,27 @@ def pod_layout(topology, name, namespace, cluster_domain="cluster.local"):
                      for h, e in layout.items() if "broker" in e["roles"])
     for index, (_node_id, host) in enumerate(brokers):
         layout[host]["broker_index"] = index
+    servers = sorted(zookeeper or [], key=lambda s: (s["myid"] if isinstance(s["myid"], int) else 1 << 62, s["host"]))
+    sts = set_name(name, "zookeeper")
+    for ordinal, server in enumerate(servers):
+        pod = "%s-%d" % (sts, ordinal)
+        layout[ZOOKEEPER_KEY + server["host"]] = {
+            "component": "zookeeper", "set": sts, "ordinal": ordinal, "pod": pod,
+            "fqdn": "%s.%s.%s.svc.%s" % (pod, sts, namespace, cluster_domain),
+            "node_id": server["myid"], "roles": ["zookeeper"], "broker_index": None}
     return layout
+
+
+def kubernetes_zookeeper_servers(servers, layout):
+    """The ensemble (``[{"host", "myid", "address"}]``) with the pods' DNS names as addresses."""
+    moved = []
+    for server in servers or []:
+        copy = dict(server)
+        entry = layout.get(ZOOKEEPER_KEY + server["host"])
+        if entry:
+            copy["address"] = entry["fqdn"]
+        moved.append(copy)
+    return moved
 
 
 def kubernetes_topology(topology, layout):
@@ -137,7 +163,10 @@ def kafka_sets(processes, layout, secret=False):
     """Group the pods' processes into StatefulSets for :func:`manifests`.
 
     ``processes``: {host: {"roles", "log_dirs", "heap_size", "jvm_options", "environment",
-    "storage", "resources", "properties_text"}} (what the role computed for each host). A
+    "storage", "resources", "properties_text"}, optional "format" (KRaft storage to format at
+    start, default true), "jaas" (a JAAS file for ZooKeeper logins), "ports" (ZooKeeper:
+    ``[{"name", "port"}]``), "data_root" (ZooKeeper: the volume's mount point)} (what the role
+    computed for each host; ZooKeeper servers under ``zookeeper/<host>``). A
     StatefulSet has one pod template, so its placement settings come from its first pod; they must
     agree across its hosts (set them in group_vars).
     """
@@ -153,10 +182,14 @@ def kafka_sets(processes, layout, secret=False):
                 "heap_size": process["heap_size"], "jvm_options": list(process.get("jvm_options") or []),
                 "environment": dict(process.get("environment") or {}), "log_dirs": list(process["log_dirs"]),
                 "storage": dict(process["storage"]), "resources": dict(process.get("resources") or {}),
+                "format": bool(process.get("format", True)), "jaas": process.get("jaas") or "",
+                "ports": process.get("ports"), "data_root": process.get("data_root"),
                 "pods": [], "_first": host}
         else:
-            for key in ("roles", "heap_size", "jvm_options", "environment", "log_dirs", "storage", "resources"):
-                mine = process.get(key) or ({} if key in ("environment", "resources") else [])
+            for key in ("roles", "heap_size", "jvm_options", "environment", "log_dirs", "storage", "resources",
+                        "jaas", "ports", "data_root"):
+                mine = process.get(key) or ({} if key in ("environment", "resources") else
+                                            ("" if key == "jaas" else (None if key in ("ports", "data_root") else [])))
                 theirs = kafka_set[key]
                 if (sorted(mine) if key == "roles" else mine) != (sorted(theirs) if key == "roles" else theirs):
                     _fail("%s and %s share the StatefulSet %s but differ in %s; a StatefulSet has one pod template, "
@@ -321,19 +354,23 @@ def digest(value):
     return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def start_script(flavor, component, rack_from_zone, tls, jmx_exporter):
-    """The container's command: pick this pod's properties, add its rack, format storage once, start."""
+def start_script(flavor, component, rack_from_zone, tls, jmx_exporter, kraft_format=True, jaas=False, data_dir=None):
+    """The container's command: pick this pod's configuration, add its rack, format KRaft storage
+    once (or write a ZooKeeper server's myid), start."""
     binaries = _BIN[flavor]
+    zookeeper = component == "zookeeper"
     lines = [
         "#!/bin/bash",
-        "# Managed by kafkaops.platform: starts one Kafka pod of a StatefulSet.",
+        "# Managed by kafkaops.platform: starts one %s pod of a StatefulSet." % ("ZooKeeper" if zookeeper else "Kafka"),
         "set -euo pipefail",
         'ordinal="${HOSTNAME##*-}"',
-        'conf="%s/server.properties"' % RUN_DIR,
-        'cp "%s/server-${ordinal}.properties" "$conf"' % CONFIG_DIR,
+        'conf="%s/%s"' % (RUN_DIR, "zoo.cfg" if zookeeper else "server.properties"),
+        'cp "%s/%s" "$conf"' % (CONFIG_DIR, "zoo-${ordinal}.cfg" if zookeeper else "server-${ordinal}.properties"),
         'chmod 0600 "$conf"',
     ]
-    if rack_from_zone and component != "controller":
+    if zookeeper:
+        lines += ['mkdir -p "%s"' % data_dir, 'cp "%s/myid-${ordinal}" "%s/myid"' % (CONFIG_DIR, data_dir)]
+    if rack_from_zone and component in ("combined", "broker"):
         lines += [
             'if [ -n "${KAFKAOPS_ZONE:-}" ]; then',
             '  printf "broker.rack=%s\\n" "$KAFKAOPS_ZONE" >>"$conf"',
@@ -345,19 +382,22 @@ def start_script(flavor, component, rack_from_zone, tls, jmx_exporter):
             'cp "%s/truststore.pem" "%s/truststore.pem"' % (TLS_SOURCE_DIR, tls),
             'chmod 0600 "%s/keystore.pem"' % tls,
         ]
-    lines += [
-        "format=(%s format --ignore-formatted --cluster-id \"$KAFKAOPS_CLUSTER_ID\" --config \"$conf\")"
-        % binaries["storage"],
-        'if [ -f "%s/scram-arguments" ]; then' % CONFIG_DIR,
-        "  while IFS= read -r line; do [ -n \"$line\" ] && format+=(--add-scram \"$line\"); done <\"%s/scram-arguments\""
-        % CONFIG_DIR,
-        "fi",
-        '"${format[@]}"',
-    ]
+    if jaas:
+        lines.append('export KAFKA_OPTS="${KAFKA_OPTS:-} -Djava.security.auth.login.config=%s/jaas.conf"' % CONFIG_DIR)
+    if kraft_format and not zookeeper:
+        lines += [
+            "format=(%s format --ignore-formatted --cluster-id \"$KAFKAOPS_CLUSTER_ID\" --config \"$conf\")"
+            % binaries["storage"],
+            'if [ -f "%s/scram-arguments" ]; then' % CONFIG_DIR,
+            "  while IFS= read -r line; do [ -n \"$line\" ] && format+=(--add-scram \"$line\"); done <\"%s/scram-arguments\""
+            % CONFIG_DIR,
+            "fi",
+            '"${format[@]}"',
+        ]
     if jmx_exporter:
         lines.append('export KAFKA_OPTS="${KAFKA_OPTS:-} -javaagent:%s/agent.jar=%d:%s/jmx-exporter.yaml"'
                      % (JMX_DIR, int(jmx_exporter["port"]), SCRIPTS_DIR))
-    lines.append('exec %s "$conf"' % binaries["start"])
+    lines.append('exec %s "$conf"' % binaries["zookeeper" if zookeeper else "start"])
     return "\n".join(lines) + "\n"
 
 
@@ -368,6 +408,13 @@ def _ports(security, roles):
         if serves in roles:
             ports.append({"name": listener["name"].lower().replace("_", "-")[:15], "port": int(listener["port"])})
     return ports
+
+
+def set_ports(security, kafka_set):
+    """The container ports of a StatefulSet's pods: ZooKeeper's own list, or the listeners."""
+    if kafka_set["component"] == "zookeeper":
+        return [{"name": str(p["name"]), "port": int(p["port"])} for p in kafka_set.get("ports") or []]
+    return _ports(security, kafka_set["roles"])
 
 
 def _probe_port(security, roles):
@@ -396,9 +443,11 @@ def _statefulset(spec, kafka_set, config_kind, config_hash):
     pod_security, container_security = _pod_security(spec, flavor)
     tls_dir = spec.get("tls_dir")
     jmx = spec.get("jmx_exporter") if (spec.get("jmx_exporter") or {}).get("enabled") else None
-    env = [
+    zookeeper = component == "zookeeper"
+    env = [] if zookeeper else [
         {"name": "KAFKAOPS_CLUSTER_ID",
-         "valueFrom": {"configMapKeyRef": {"name": "%s-cluster" % spec["name"], "key": "cluster.id"}}},
+         "valueFrom": {"configMapKeyRef": {"name": "%s-cluster" % spec["name"], "key": "cluster.id"}}}]
+    env += [
         {"name": "KAFKA_HEAP_OPTS", "value": "-Xms%s -Xmx%s" % (kafka_set["heap_size"], kafka_set["heap_size"])},
         {"name": "KAFKA_OPTS", "value": " ".join(kafka_set.get("jvm_options") or [])},
         {"name": "LOG_DIR", "value": LOG_DIR},
@@ -409,7 +458,7 @@ def _statefulset(spec, kafka_set, config_kind, config_hash):
     for key in sorted(kafka_set.get("environment") or {}):
         env.append({"name": str(key), "value": str(kafka_set["environment"][key])})
     mounts = [
-        {"name": "data", "mountPath": spec["data_root"]},
+        {"name": "data", "mountPath": kafka_set.get("data_root") or spec["data_root"]},
         {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
         {"name": "scripts", "mountPath": SCRIPTS_DIR, "readOnly": True},
         {"name": "run", "mountPath": RUN_DIR},
@@ -430,7 +479,7 @@ def _statefulset(spec, kafka_set, config_kind, config_hash):
                    {"name": "tls", "mountPath": tls_dir}]
         volumes += [{"name": "tls-source", "secret": {"secretName": "%s-tls" % sts, "defaultMode": 0o440}},
                     {"name": "tls", "emptyDir": {"medium": "Memory", "sizeLimit": "4Mi"}}]
-    ports = [{"name": p["name"], "containerPort": p["port"], "protocol": "TCP"} for p in _ports(security, roles)]
+    ports = [{"name": p["name"], "containerPort": p["port"], "protocol": "TCP"} for p in set_ports(security, kafka_set)]
     init_containers = []
     if jmx:
         mounts.append({"name": "jmx", "mountPath": JMX_DIR, "readOnly": True})
@@ -445,9 +494,9 @@ def _statefulset(spec, kafka_set, config_kind, config_hash):
             "securityContext": container_security,
             "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
         })
-    probe_port = _probe_port(security, roles)
+    probe_port = set_ports(security, kafka_set)[0]["port"] if zookeeper else _probe_port(security, roles)
     container = {
-        "name": "kafka",
+        "name": "zookeeper" if zookeeper else "kafka",
         "image": spec["image"],
         "imagePullPolicy": spec.get("image_pull_policy") or "IfNotPresent",
         "command": ["/bin/bash", "%s/start.sh" % SCRIPTS_DIR],
@@ -558,10 +607,12 @@ def check_spec(spec):
         size = str(kafka_set["storage"].get("size") or "")
         if not _QUANTITY.match(size):
             _fail("%s storage size %r is not a Kubernetes quantity (e.g. 100Gi)" % (kafka_set["component"], size))
+        root = kafka_set.get("data_root") or spec["data_root"]
         for path in kafka_set.get("log_dirs") or []:
-            if not (str(path) + "/").startswith(spec["data_root"].rstrip("/") + "/"):
-                _fail("%s data directory %s is not under platform_data_root %s, the mount point of the pod's "
-                      "volume" % (kafka_set["component"], path, spec["data_root"]))
+            if not (str(path) + "/").startswith(root.rstrip("/") + "/"):
+                _fail("%s data directory %s is not under %s, the mount point of the pod's volume (%s)"
+                      % (kafka_set["component"], path, root,
+                         "zookeeper_kubernetes_data_root" if kafka_set["component"] == "zookeeper" else "platform_data_root"))
     jmx = spec.get("jmx_exporter") or {}
     if jmx.get("enabled") and not (jmx.get("image") and jmx.get("agent_path")):
         _fail("platform_kubernetes_jmx_exporter needs image and agent_path (the agent jar inside that image)")
@@ -610,12 +661,26 @@ def manifests(spec):
         component = kafka_set["component"]
         sts = set_name(name, component)
         config_kind = "Secret" if kafka_set.get("secret") else "ConfigMap"
-        config = {"server-%d.properties" % pod["ordinal"]: pod["properties_text"] for pod in kafka_set["pods"]}
-        if spec.get("scram_arguments"):
+        zookeeper = component == "zookeeper"
+        if zookeeper:
+            config = {"zoo-%d.cfg" % pod["ordinal"]: pod["properties_text"] for pod in kafka_set["pods"]}
+            config.update({"myid-%d" % pod["ordinal"]: "%d\n" % int(pod["node_id"]) for pod in kafka_set["pods"]})
+        else:
+            config = {"server-%d.properties" % pod["ordinal"]: pod["properties_text"] for pod in kafka_set["pods"]}
+        kraft_format = kafka_set.get("format", True) and not zookeeper
+        if spec.get("scram_arguments") and kraft_format:
             config["scram-arguments"] = "".join("%s\n" % arg for arg in spec["scram_arguments"])
             config_kind = "Secret"
+        if kafka_set.get("jaas"):
+            config["jaas.conf"] = kafka_set["jaas"]
+            config_kind = "Secret"
+        data_dir = None
+        if zookeeper:
+            data_dir = next((d for d in kafka_set.get("log_dirs") or []), kafka_set.get("data_root"))
         scripts = {"start.sh": start_script(spec.get("image_flavor") or "apache", component,
-                                            spec.get("rack_from_zone"), spec.get("tls_dir"), jmx)}
+                                            spec.get("rack_from_zone"), spec.get("tls_dir"), jmx,
+                                            kraft_format=kraft_format, jaas=bool(kafka_set.get("jaas")),
+                                            data_dir=data_dir)}
         if jmx:
             rules = jmx.get("config") or {"lowercaseOutputName": True, "rules": [{"pattern": ".*"}]}
             scripts["jmx-exporter.yaml"] = json.dumps(rules, indent=2, sort_keys=True) + "\n"
@@ -634,7 +699,7 @@ def manifests(spec):
                 tls_data["keystore-%d.pem" % int(ordinal)] = pem
             objects.append(dict({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                                  "metadata": _meta(spec, "%s-tls" % sts, component)}, **_data("Secret", tls_data)))
-        ports = _ports(security, kafka_set["roles"])
+        ports = set_ports(security, kafka_set)
         if jmx:
             ports = ports + [{"name": "metrics", "port": int(jmx["port"])}]
         for port in ports:
@@ -772,9 +837,10 @@ def outdated_pods(statefulsets, pods):
 
 
 def roll_order(layout, stale_pods, active_controller=None):
-    """The order to restart ``stale_pods`` in: broker-only pods first, then combined pods, then
-    dedicated controllers, the active controller (node id) always last; highest ordinal first
-    within each group, as the StatefulSet controller would."""
+    """The order to restart ``stale_pods`` in: ZooKeeper servers first (as on VMs, where the ensemble
+    is deployed before the brokers), then broker-only pods, combined pods, dedicated controllers,
+    and the active controller (a Kafka node id) always last; highest ordinal first within each
+    group, as the StatefulSet controller would."""
     by_pod = {entry["pod"]: entry for entry in layout.values()}
     unknown = sorted(set(stale_pods) - set(by_pod))
     if unknown:
@@ -782,8 +848,8 @@ def roll_order(layout, stale_pods, active_controller=None):
 
     def rank(pod):
         entry = by_pod[pod]
-        roles = set(entry["roles"])
-        group = 0 if roles == {"broker"} else (1 if roles == {"broker", "controller"} else 2)
-        leader = 1 if active_controller is not None and entry["node_id"] == active_controller else 0
+        group = {"zookeeper": -1, "broker": 0, "combined": 1}.get(entry["component"], 2)
+        leader = 1 if (active_controller is not None and entry["component"] != "zookeeper"
+                       and entry["node_id"] == active_controller) else 0
         return (leader, group, -entry["ordinal"], entry["set"])
     return sorted(set(stale_pods), key=rank)

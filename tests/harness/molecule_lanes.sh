@@ -5,6 +5,9 @@
 #
 # Scenarios are independent (own hosts, own names), and most of their time is spent waiting for
 # JVMs, systemd and ansible round trips, so two lanes on two cores finish well before one.
+# The Kubernetes scenarios (kubernetes, openshift) boot no test hosts and run no Kafka cluster but
+# a small stand-in, and the integration tests boot no hosts either: they share a lane of their own
+# beside the others (integration first, while the API server build may still run).
 # Jobs go longest first to the lane with the least work (weights below: minutes measured on this
 # 2-core machine with two lanes busy); each lane runs its jobs one after the other. Every job logs
 # to .cache/molecule/<job>.log; the console gets one line per start and end, the tail of the log
@@ -19,15 +22,22 @@ mkdir -p "$logdir"
 weight() {
   case "$1" in
     migration) echo 18 ;; security) echo 14 ;; rebalance) echo 12 ;; zookeeper) echo 10 ;;
-    dedicated) echo 6 ;; default) echo 5 ;; openshift) echo 4 ;; kubernetes) echo 4 ;;
+    dedicated) echo 6 ;; default) echo 5 ;; kubernetes) echo 9 ;; openshift) echo 6 ;;
     integration) echo 5 ;; *) echo 5 ;;
   esac
 }
 
-# longest first, each to the lane with the least work so far
+light() { [[ $1 == kubernetes || $1 == openshift || $1 == integration ]]; }
+
+# longest first, each to the lane with the least work so far; the light ones to a lane of their own
 declare -a load plan
-for ((i = 0; i < lanes; i++)); do load[i]=0; plan[i]=""; done
+for ((i = 0; i <= lanes; i++)); do load[i]=0; plan[i]=""; done
 for scenario in $(for s in "$@"; do echo "$(weight "$s") $s"; done | sort -rn | cut -d' ' -f2); do
+  if light "$scenario"; then
+    # the integration tests first: the Kubernetes scenarios may wait for the API server build
+    if [[ $scenario == integration ]]; then plan[lanes]="$scenario ${plan[lanes]}"; else plan[lanes]="${plan[lanes]} $scenario"; fi
+    continue
+  fi
   best=0
   for ((i = 1; i < lanes; i++)); do
     if ((load[i] < load[best])); then best=$i; fi
@@ -56,7 +66,7 @@ run_lane() {
 }
 
 pids=()
-for ((i = 0; i < lanes; i++)); do
+for ((i = 0; i <= lanes; i++)); do
   if [[ -n "${plan[i]}" ]]; then
     # shellcheck disable=SC2086 # the plan is a space-separated list of scenario names
     run_lane "$((i + 1))" ${plan[i]} &

@@ -8,10 +8,16 @@
    Security Standard);
 2. the rendered objects validate against the OpenAPI schemas of the oldest and newest supported
    Kubernetes versions;
-3. day 2: a property change with the admin client on, against a real three-node KRaft cluster on
-   loopback standing in for the pods (no kubelet runs Kafka here): the pods restart one at a
-   time, the active controller last, each gated on Kafka's health; a second run changes nothing;
-4. scale-out: a fourth host in kafka_broker becomes a broker StatefulSet's pod, bound and ready.
+3. day 2: a property change with the admin client on, against a real KRaft cluster on loopback
+   standing in for the pods (no kubelet runs Kafka here; node ids 1-3 combined like the inventory,
+   and broker 4 for the scale-out): the pods restart one at a time, the active controller last,
+   each gated on Kafka's health; a second run changes nothing;
+4. scale-out: scale_out.yml with a fourth host in kafka_broker makes it a broker StatefulSet's
+   pod, bound and ready, then hands over to the reassignment, which moves the stand-in's
+   partitions onto broker 4 with every message still readable;
+5. ZooKeeper mode (a second cluster, Kafka 3.9.2, in its own namespace): a ZooKeeper StatefulSet
+   whose zoo.cfg and myid come from the VM code, brokers registering in it; a change restarts the
+   ZooKeeper pods first, then the brokers; a second run changes nothing.
 """
 from __future__ import annotations
 
@@ -115,12 +121,19 @@ def test_rendered_objects_are_valid_for_the_oldest_and_newest_supported_kubernet
     assert checked == 2 * (len(rendered) - 1)
 
 
+TOPIC = "orders"
+MESSAGES = 600
+
+
 @pytest.fixture(scope="module")
 def stand_in():
-    """A real 3-node KRaft cluster (node ids 1-3, like the inventory) on loopback: the admin
-    client's view of the cluster while the pods are only simulated."""
-    cluster = LocalKafka(3, heap="256m").start()
+    """A real KRaft cluster on loopback, the admin client's view of the cluster while the pods are
+    only simulated: nodes 1-3 combined (like the inventory) and broker 4 (the scale-out host), with
+    a topic whose replicas are all on 1-3."""
+    cluster = LocalKafka(4, controllers=3, heap="256m").start()
     try:
+        cluster.admin().create_topic(TOPIC, assignments={p: [1 + (p + i) % 3 for i in range(3)] for p in range(6)})
+        cluster.produce(TOPIC, MESSAGES)
         yield cluster
     finally:
         cluster.stop()
@@ -156,12 +169,14 @@ def test_a_property_change_rolls_the_pods_one_at_a_time_active_controller_last(s
         {name: pod["metadata"]["uid"] for name, pod in after.items()}
 
 
-def test_scale_out_adds_a_broker_pod():
+def test_scale_out_adds_a_broker_pod_and_rebalances_onto_it(stand_in):
     extra_inventory = os.path.join(CONF["workdir"], "k8s-scale-out.yml")
     with open(extra_inventory, "w") as handle:
         json.dump({"kafka_broker": {"hosts": {"kafka-4": {"kafka_node_id": 4, "ansible_connection": "local"}}}}, handle)
-    report = playbook("site.yml", {"kafka_broker_properties": {"num.partitions": 6, "log.retention.hours": 72}},
-                      inventories=[extra_inventory])
+    assert not any(4 in p["replicas"] for p in stand_in.admin().partitions() if p["topic"] == TOPIC)
+    extra = {"platform_kubernetes_admin": True, "platform_kubernetes_admin_bootstrap": stand_in.bootstrap_servers,
+             "kafka_broker_properties": {"num.partitions": 6, "log.retention.hours": 72}}
+    report = playbook("scale_out.yml", extra, inventories=[extra_inventory])
     assert task_names(report, r"^Restart pod") == []  # the existing pods keep their configuration
     brokers = objects("apps/v1", "StatefulSet")["kafka-broker"]
     assert brokers["spec"]["replicas"] == 1
@@ -171,3 +186,48 @@ def test_scale_out_adds_a_broker_pod():
     assert server["node.id"] == "4" and server["process.roles"] == "broker"
     assert "EXTERNAL://nodes.kafka.test:31093" in server["advertised.listeners"].split(",")
     assert objects("v1", "Service")["kafka-broker-0-external"]["spec"]["ports"][0]["nodePort"] == 31093
+    # the reassignment took over: broker 4 holds its share (18 replicas over 4 brokers), nothing lost
+    replicas = [r for p in stand_in.admin().partitions() if p["topic"] == TOPIC for r in p["replicas"]]
+    assert replicas.count(4) in (4, 5), replicas
+    assert stand_in.count_keys(TOPIC) == MESSAGES
+
+
+def test_zookeeper_mode_cluster():
+    inventory = os.path.join(CONF["workdir"], "k8s-zookeeper.json")
+    hosts = {"zk-%d" % i: {"zookeeper_myid": i, "kafka_node_id": i} for i in (1, 2, 3)}
+    with open(inventory, "w") as handle:
+        json.dump({"all": {
+            "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                     "platform_target": "kubernetes", "platform_kafka_mode": "zookeeper", "platform_kafka_version": "3.9.2",
+                     "platform_kubernetes_kubeconfig": CONF["kubeconfig"], "platform_kubernetes_namespace": "kafka-zookeeper",
+                     "platform_kubernetes_name": "legacy", "platform_kubernetes_admin": False,
+                     "platform_kubernetes_wait_timeout": 180, "kafka_broker_kubernetes_storage_size": "2Gi",
+                     "zookeeper_kubernetes_storage_size": "1Gi"},
+            "children": {"zookeeper": {"hosts": hosts}, "kafka_broker": {"hosts": {h: {} for h in hosts}}}}}, handle)
+    first = playbook("site.yml", inventories=[inventory], own_inventory=True)
+    assert changed(first) > 0
+    namespace = "kafka-zookeeper"
+    sets = objects("apps/v1", "StatefulSet", namespace=namespace)
+    assert sorted(sets) == ["legacy-broker", "legacy-zookeeper"]
+    assert sets["legacy-zookeeper"]["spec"]["template"]["spec"]["containers"][0]["image"] == "apache/kafka:3.9.2"
+    config = objects("v1", "ConfigMap", namespace=namespace)
+    zoo = properties(config["legacy-zookeeper-config"]["data"]["zoo-1.cfg"])
+    for i in (1, 2, 3):
+        assert zoo["server.%d" % i].startswith("legacy-zookeeper-%d.legacy-zookeeper.kafka-zookeeper.svc.cluster.local:2888:3888"
+                                               % (i - 1))
+    assert config["legacy-zookeeper-config"]["data"]["myid-1"] == "2\n"
+    broker = properties(config["legacy-broker-config"]["data"]["server-2.properties"])
+    assert broker["broker.id"] == "3" and "process.roles" not in broker
+    assert broker["zookeeper.connect"] == ",".join(
+        "legacy-zookeeper-%d.legacy-zookeeper.kafka-zookeeper.svc.cluster.local:2181" % i for i in range(3)) + "/kafka"
+    assert "kafka-storage" not in config["legacy-broker-scripts"]["data"]["start.sh"]
+    pods = objects("v1", "Pod", namespace=namespace)
+    assert len(pods) == 6
+    assert all([c["status"] for c in p["status"]["conditions"] if c["type"] == "Ready"] == ["True"] for p in pods.values())
+    extra = {"zookeeper_settings": {"maxClientCnxns": 100}, "kafka_broker_properties": {"log.retention.hours": 24}}
+    report = playbook("site.yml", extra, inventories=[inventory], own_inventory=True)
+    restarted = [s.split(": ", 1)[1] for s in task_names(report, r"^Restart pod \d/\d: ")]
+    assert restarted == ["legacy-zookeeper-2", "legacy-zookeeper-1", "legacy-zookeeper-0",
+                         "legacy-broker-2", "legacy-broker-1", "legacy-broker-0"]
+    again = playbook("site.yml", extra, inventories=[inventory], own_inventory=True)
+    assert changed(again) == 0 and task_names(again, r"^Restart pod") == []

@@ -55,7 +55,8 @@ def test_the_filters():
         "kafka_metadata_mode", "kafka_zk_migration_state",
         "kafka_kubernetes_layout", "kafka_kubernetes_topology", "kafka_kubernetes_advertised", "kafka_kubernetes_manifests",
         "kafka_kubernetes_outdated", "kafka_kubernetes_roll_order", "kafka_kubernetes_sets", "kafka_kubernetes_tls_names",
-        "kafka_kubernetes_found_data", "kafka_kubernetes_redacted", "kafka_kubernetes_object_name"])
+        "kafka_kubernetes_found_data", "kafka_kubernetes_redacted", "kafka_kubernetes_object_name",
+        "kafka_kubernetes_zookeeper_servers"])
     for name, func in FILTERS.items():
         assert func.__name__ == name
         assert func.__doc__
@@ -380,6 +381,16 @@ def test_kubernetes_sets_from_hostvars():
     hosts.append({"inventory_hostname": "b4", "platform_kubernetes_process": dict(process, roles=["broker"])})
     sets = FILTERS["kafka_kubernetes_sets"](hosts, layout, secret=True)
     assert [(s["component"], len(s["pods"]), s["secret"]) for s in sets] == [("combined", 3, True), ("broker", 1, True)]
+    # a host that also runs a ZooKeeper server contributes a second pod
+    layout = FILTERS["kafka_kubernetes_layout"](k8s_topology(), name="kafka", namespace="ns",
+                                                zookeeper=[{"host": "k1", "myid": 1, "address": "k1"}])
+    zk = dict(process, roles=["zookeeper"], log_dirs=["/var/lib/zookeeper/data"], data_root="/var/lib/zookeeper",
+              ports=[{"name": "client", "port": 2181}])
+    hosts[0] = dict(hosts[0], zookeeper_kubernetes_process=zk)
+    sets = FILTERS["kafka_kubernetes_sets"](hosts, layout)
+    assert [(s["component"], len(s["pods"])) for s in sets] == [("zookeeper", 1), ("combined", 3), ("broker", 1)]
+    servers = FILTERS["kafka_kubernetes_zookeeper_servers"]([{"host": "k1", "myid": 1, "address": "k1"}], layout)
+    assert servers[0]["address"] == "kafka-zookeeper-0.kafka-zookeeper.ns.svc.cluster.local"
 
 
 def test_kubernetes_found_data_redacted_and_object_names():

@@ -364,7 +364,7 @@ def test_jmx_exporter_and_service_monitor():
     ({"image": ""}, "platform_kubernetes_image is empty"),
     ({"image_flavor": "bitnami"}, "image_flavor"),
     ({"platform": "nomad"}, "platform must be"),
-    ({"data_root": "/data"}, "not under platform_data_root"),
+    ({"data_root": "/data"}, "not under /data, the mount point of the pod.s volume .platform_data_root."),
 ])
 def test_bad_specs_are_refused(extra, message):
     with pytest.raises(KubernetesSpecError, match=message):
@@ -457,3 +457,99 @@ def test_redacted_hides_every_secret_value():
     secret = by_kind(hidden, "Secret")["kafka-broker-config"]
     assert secret["stringData"]["scram-arguments"] == "<redacted>"
     assert "s3cret-admin" in str(objects)  # the input is left alone
+
+
+# ---------------------------------------------------------------------------------------------
+# ZooKeeper mode
+
+
+def render_zookeeper(jaas=""):
+    """Three hosts each running a ZooKeeper server and a ZooKeeper-mode broker (as the VM scenario)."""
+    security = sec.normalize(PLAIN)
+    found = {"z%d" % i: {"controller": False, "broker": True, "node_id": i, "address": "z%d" % i} for i in (1, 2, 3)}
+    topology = topo.cluster_topology(found, 9093)
+    servers = [{"host": "z%d" % i, "myid": i, "address": "z%d" % i} for i in (3, 1, 2)]
+    layout = kube.pod_layout(topology, "legacy", "streams", zookeeper=servers)
+    servers = kube.kubernetes_zookeeper_servers(servers, layout)
+    processes = {}
+    for host in ("z1", "z2", "z3"):
+        entry = layout[host]
+        processes[host] = {"roles": ["broker"], "log_dirs": ["/var/lib/kafka/data"], "heap_size": "1g", "format": False,
+                           "jaas": jaas, "storage": {"size": "10Gi"},
+                           "properties_text": "broker.id=%d\nzookeeper.connect=%s\n" % (
+                               entry["node_id"], ",".join("%s:2181" % s["address"] for s in servers))}
+        zk = layout["zookeeper/" + host]
+        processes["zookeeper/" + host] = {
+            "roles": ["zookeeper"], "log_dirs": ["/var/lib/zookeeper/data", "/var/lib/zookeeper/txlog"],
+            "data_root": "/var/lib/zookeeper", "heap_size": "512m", "format": False, "jaas": jaas,
+            "storage": {"size": "2Gi"},
+            "ports": [{"name": "client", "port": 2181}, {"name": "quorum", "port": 2888}, {"name": "election", "port": 3888}],
+            "properties_text": "dataDir=/var/lib/zookeeper/data\nserver.%d=%s:2888:3888\n" % (zk["node_id"], zk["fqdn"])}
+    spec = {"name": "legacy", "namespace": "streams", "platform": "kubernetes", "cluster_id": "AQIDBAUGBwgJCgsMDQ4PEA",
+            "image": "apache/kafka:3.9.2", "data_root": "/var/lib/kafka", "security": security,
+            "sets": kube.kafka_sets(processes, layout, secret=bool(jaas))}
+    return kube.manifests(spec), layout, servers
+
+
+def test_zookeeper_servers_are_pods_of_their_own_statefulset():
+    objects, layout, servers = render_zookeeper()
+    assert layout["zookeeper/z1"]["pod"] == "legacy-zookeeper-0" and layout["zookeeper/z3"]["node_id"] == 3
+    assert layout["z1"]["pod"] == "legacy-broker-0"  # the same host also runs a broker pod
+    assert [s["address"] for s in servers] == [
+        "legacy-zookeeper-2.legacy-zookeeper.streams.svc.cluster.local",
+        "legacy-zookeeper-0.legacy-zookeeper.streams.svc.cluster.local",
+        "legacy-zookeeper-1.legacy-zookeeper.streams.svc.cluster.local"]
+    sets = by_kind(objects, "StatefulSet")
+    assert sorted(sets) == ["legacy-broker", "legacy-zookeeper"]
+    pod = sets["legacy-zookeeper"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["name"] == "zookeeper"
+    assert [p["containerPort"] for p in container["ports"]] == [2181, 2888, 3888]
+    assert container["readinessProbe"]["tcpSocket"]["port"] == 2181
+    assert {"name": "data", "mountPath": "/var/lib/zookeeper"} in container["volumeMounts"]
+    assert "KAFKAOPS_CLUSTER_ID" not in {e["name"] for e in container["env"]}
+    config = by_kind(objects, "ConfigMap")["legacy-zookeeper-config"]["data"]
+    assert config["myid-2"] == "3\n" and "server.3=legacy-zookeeper-2." in config["zoo-2.cfg"]
+    script = by_kind(objects, "ConfigMap")["legacy-zookeeper-scripts"]["data"]["start.sh"]
+    assert 'cp "/opt/kafkaops/config/myid-${ordinal}" "/var/lib/zookeeper/data/myid"' in script
+    assert script.rstrip().endswith('exec /opt/kafka/bin/zookeeper-server-start.sh "$conf"')
+    assert "kafka-storage" not in script
+    headless = by_kind(objects, "Service")["legacy-zookeeper"]["spec"]
+    assert headless["publishNotReadyAddresses"] is True
+    assert sorted(p["port"] for p in headless["ports"]) == [2181, 2888, 3888]
+    policy = by_kind(objects, "NetworkPolicy")["legacy"]["spec"]["ingress"][0]
+    assert {2181, 2888, 3888} <= {p["port"] for p in policy["ports"]}
+    for version in SUPPORTED:
+        for obj in objects:
+            kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_zookeeper_mode_brokers_are_not_formatted_and_log_in_with_jaas():
+    objects, _layout, _servers = render_zookeeper(jaas="Client { digest };\n")
+    broker_script = by_kind(objects, "ConfigMap")["legacy-broker-scripts"]["data"]["start.sh"]
+    assert "kafka-storage" not in broker_script
+    assert "-Djava.security.auth.login.config=/opt/kafkaops/config/jaas.conf" in broker_script
+    secrets = by_kind(objects, "Secret")
+    assert secrets["legacy-broker-config"]["stringData"]["jaas.conf"] == "Client { digest };\n"
+    assert "jaas.conf" in secrets["legacy-zookeeper-config"]["stringData"]
+    assert "legacy-broker-config" not in by_kind(objects, "ConfigMap")
+
+
+def test_zookeeper_restarts_first_and_its_ids_never_count_as_the_active_controller():
+    _objects, layout, _servers = render_zookeeper()
+    stale = [e["pod"] for e in layout.values()]
+    assert kube.roll_order(layout, stale, active_controller=1) == [
+        "legacy-zookeeper-2", "legacy-zookeeper-1", "legacy-zookeeper-0",
+        "legacy-broker-2", "legacy-broker-1", "legacy-broker-0"]
+
+
+def test_zookeeper_data_must_be_on_its_volume():
+    security = sec.normalize(PLAIN)
+    layout = kube.pod_layout({"processes": {}, "controllers": [], "brokers": []}, "legacy", "ns",
+                             zookeeper=[{"host": "z1", "myid": 1}])
+    process = {"roles": ["zookeeper"], "log_dirs": ["/data/zk"], "data_root": "/var/lib/zookeeper", "heap_size": "1g",
+               "storage": {"size": "1Gi"}, "ports": [{"name": "client", "port": 2181}], "properties_text": ""}
+    sets = kube.kafka_sets({"zookeeper/z1": process}, layout)
+    with pytest.raises(KubernetesSpecError, match="zookeeper_kubernetes_data_root"):
+        kube.manifests({"name": "legacy", "namespace": "ns", "platform": "kubernetes", "cluster_id": "x", "image": "i",
+                        "data_root": "/var/lib/kafka", "security": security, "sets": sets})
