@@ -2,7 +2,7 @@
 # Apache-2.0 (see LICENSE)
 """What the kubernetes and openshift scenarios' pytest modules share: the scenario's settings
 (KAFKAOPS_K8S, written by k8s_verify.yml), an API client on the scenario's API server, playbook
-runs with the JSON callback, and and waiting for a condition."""
+runs with the JSON callback, and schema validation of rendered objects, and waiting for a condition."""
 from __future__ import annotations
 
 import json
@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import kubernetes_validate
 from kubernetes import client, config, dynamic
 
 CONF = json.loads(os.environ["KAFKAOPS_K8S"])
@@ -87,6 +88,20 @@ def task_names(report, pattern):
 
 def changed(report):
     return sum(stats["changed"] for stats in report["stats"].values())
+
+
+def validate_rendered(rendered, crd_groups):
+    """Validate rendered objects against the OpenAPI schemas of every supported version; objects of
+    ``crd_groups`` are left to the API server, which validated them when they were applied.
+    Returns how many validations ran."""
+    checked = 0
+    for version in SUPPORTED:
+        for obj in rendered:
+            if obj["apiVersion"].split("/")[0] in crd_groups:
+                continue
+            kubernetes_validate.validate(obj, version, strict=True)
+            checked += 1
+    return checked
 
 
 def wait_for(predicate, timeout=120, interval=1.0, what="condition"):
