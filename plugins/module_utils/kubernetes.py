@@ -722,7 +722,7 @@ def manifests(spec):
                           if external["type"] == "none" or p["port"] != int(_listener(security, external["listener"])["port"])]
         objects.append(_service(spec, "%s-bootstrap" % name, None, _service_ports(internal_ports or client_ports),
                                 _broker_selector(spec)))
-        objects.extend(_external_objects(spec, external, brokers, spec.get("layout_by_pod") or _layout_by_pod(spec)))
+        objects.extend(_external_objects(spec, external, brokers, _layout_by_pod(spec)))
 
     if spec.get("network_policy", {}).get("enabled", True):
         objects.append(_network_policy(spec, all_ports, client_ports, external, jmx))
@@ -776,7 +776,7 @@ def _external_objects(spec, external, broker_sets, layout_by_pod):
 
 
 def _layout_by_pod(spec):
-    """Pod layout entries rebuilt from the sets (when the caller did not pass the layout)."""
+    """The pods of the sets by name, with what external addresses need (ordinal, node id, broker index)."""
     found = {}
     for kafka_set in spec["sets"]:
         sts = set_name(spec["name"], kafka_set["component"])
