@@ -11,6 +11,8 @@ VENV := $(CURDIR)/.cache/venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# the test hosts' connection (podman with pipelining): tests/harness/ansible_plugins/connection
+export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/tests/harness/ansible_plugins/connection
 # test hosts are named after this checkout, so two checkouts (or CI beside a developer) never collide
 export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256sum | cut -c1-6)
 MOLECULE_LANES ?= 2

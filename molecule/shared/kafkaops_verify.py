@@ -27,4 +27,8 @@ def client_config(expected):
 def me(host, expected):
     """What this host must run."""
     name = host.backend.get_hostname()
+    if name not in expected["hosts"] and expected["mode"] == "zookeeper" \
+            and name in [server["host"] for server in expected["zookeeper"]]:
+        # a host of the ensemble that runs no Kafka process yet (a future KRaft controller)
+        pytest.skip("runs ZooKeeper only")
     return expected["hosts"][name]

@@ -145,7 +145,7 @@ def address(name: str) -> str:
 def inventory(prefix: str) -> dict:
     hosts = {}
     for name in existing(prefix):
-        hosts[name] = {"ansible_connection": "containers.podman.podman", "platform_host_address": address(name)}
+        hosts[name] = {"ansible_connection": "podman_pipelined", "platform_host_address": address(name)}
     return {"all": {"hosts": hosts}}
 
 

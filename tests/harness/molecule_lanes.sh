@@ -21,8 +21,8 @@ mkdir -p "$logdir"
 
 weight() {
   case "$1" in
-    migration) echo 18 ;; security) echo 14 ;; rebalance) echo 12 ;; zookeeper) echo 10 ;;
-    dedicated) echo 6 ;; default) echo 5 ;; kubernetes) echo 9 ;; openshift) echo 6 ;;
+    migration) echo 20 ;; security) echo 14 ;; rebalance) echo 12 ;;
+    dedicated) echo 6 ;; kubernetes) echo 9 ;; openshift) echo 6 ;;
     integration) echo 5 ;; *) echo 5 ;;
   esac
 }
