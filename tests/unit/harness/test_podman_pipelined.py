@@ -42,15 +42,15 @@ def connection(tmp_path, monkeypatch):
 
 
 def test_declares_pipelining(connection):
-    conn, _ = connection
+    conn = connection[0]
     assert conn.has_pipelining is True
     assert conn.transport == "podman_pipelined"
 
 
 def test_a_piped_module_is_one_exec_with_stdin(connection):
     conn, podman = connection
-    rc, out, _ = conn.exec_command("/bin/sh -c '/usr/bin/python3 && sleep 0'", in_data=b"MODULE")
-    assert (rc, out) == (0, b"out")
+    rc, out, err = conn.exec_command("/bin/sh -c '/usr/bin/python3 && sleep 0'", in_data=b"MODULE")
+    assert (rc, out, err) == (0, b"out", b"")
     # no mount for a command: one podman call, with -i and the module on its standard input
     assert podman.calls == [(["exec", "-i", "host-1", "/bin/sh", "-c", "/usr/bin/python3 && sleep 0"], b"MODULE")]
 
