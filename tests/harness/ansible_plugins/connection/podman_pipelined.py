@@ -77,8 +77,7 @@ class Connection(PodmanConnection):
 
     def _connect(self):
         # the file system is mounted on the first file transfer, not for every task
-        if not self._connected:
-            self._connected = True
+        self._connected = True
         return self
 
     def _mount(self):
