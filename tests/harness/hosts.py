@@ -28,6 +28,10 @@ PACKAGES = [
 # installed with apt-get in the new root after debootstrap (whose own resolver cannot place them)
 EXTRA_PACKAGES = ["python3-cryptography"]
 IMAGE_REPO = "localhost/kafkaops-host"
+# added to the image on top of the packages: a compiled-code cache for the Python that ansible's
+# module payloads import from their zip (see tests/harness/hostpy/kafkaops_zipimport_cache.py)
+HOST_PYTHON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostpy", "kafkaops_zipimport_cache.py")
+SITE_PACKAGES = "usr/lib/python3/dist-packages"
 LABEL = "io.kafkaops.harness"
 
 
@@ -41,9 +45,25 @@ def run(cmd: list[str], check: bool = True, capture: bool = True) -> subprocess.
                           stderr=subprocess.PIPE if capture else None)
 
 
+def packages_digest() -> str:
+    return hashlib.sha256(" ".join([SUITE] + sorted(PACKAGES) + sorted(EXTRA_PACKAGES)).encode()).hexdigest()[:12]
+
+
+def host_files() -> dict[str, bytes]:
+    """Files laid over the debootstrapped root (path in the image -> content)."""
+    with open(HOST_PYTHON, "rb") as handle:
+        cache = handle.read()
+    return {
+        f"{SITE_PACKAGES}/kafkaops_zipimport_cache.py": cache,
+        f"{SITE_PACKAGES}/kafkaops_zipimport_cache.pth": b"import kafkaops_zipimport_cache\n",
+    }
+
+
 def image_tag() -> str:
-    digest = hashlib.sha256(" ".join([SUITE] + sorted(PACKAGES) + sorted(EXTRA_PACKAGES)).encode()).hexdigest()[:12]
-    return f"{IMAGE_REPO}:{SUITE}-{digest}"
+    digest = hashlib.sha256(packages_digest().encode())
+    for path, content in sorted(host_files().items()):
+        digest.update(path.encode() + b"\0" + content)
+    return f"{IMAGE_REPO}:{SUITE}-{digest.hexdigest()[:12]}"
 
 
 def debian_mirror() -> str:
@@ -66,7 +86,7 @@ def build_image() -> str:
     tag = image_tag()
     if run(["podman", "image", "exists", tag], check=False).returncode == 0:
         return tag
-    rootfs = os.path.join(CACHE, "rootfs", tag.rsplit(":", 1)[1])
+    rootfs = os.path.join(CACHE, "rootfs", f"{SUITE}-{packages_digest()}")
     if not os.path.exists(os.path.join(rootfs, "sbin", "init")):
         log(f"debootstrap {SUITE} into {rootfs} (about a minute)")
         run(["rm", "-rf", rootfs])
@@ -84,6 +104,10 @@ def build_image() -> str:
         for unit in ("getty.target", "console-getty.service", "systemd-timesyncd.service"):
             run(["chroot", rootfs, "systemctl", "mask", unit], check=False)
         run(["chroot", rootfs, "apt-get", "clean"], check=False)
+    for path, content in host_files().items():
+        with open(os.path.join(rootfs, path), "wb") as handle:
+            handle.write(content)
+    os.makedirs(os.path.join(rootfs, "var", "cache", "kafkaops-zipimport"), mode=0o755, exist_ok=True)
     log(f"podman import -> {tag}")
     tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
     subprocess.run(["podman", "import", "--change", "CMD=/sbin/init", "-", tag],
@@ -145,7 +169,7 @@ def address(name: str) -> str:
 def inventory(prefix: str) -> dict:
     hosts = {}
     for name in existing(prefix):
-        hosts[name] = {"ansible_connection": "podman_pipelined", "platform_host_address": address(name)}
+        hosts[name] = {"ansible_connection": "podman_nsenter", "platform_host_address": address(name)}
     return {"all": {"hosts": hosts}}
 
 

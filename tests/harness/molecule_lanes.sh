@@ -11,7 +11,7 @@
 # Jobs go longest first to the lane with the least work (weights below: minutes measured on this
 # 2-core machine in a fresh-clone make test, every lane busy); each lane runs its jobs one after
 # the other. Every job logs to .cache/molecule/<job>.log; the console gets one line per start and
-# end, the tail of the log of any job that fails, and a summary. Exit status: 0 only if every job passed.
+# end, the failure lines and the tail of the log of any job that fails, and a summary. Exit status: 0 only if every job passed.
 set -euo pipefail
 
 lanes=${1:?usage: molecule_lanes.sh LANES SCENARIO...}
@@ -57,8 +57,12 @@ run_lane() {
     if "${cmd[@]}" >"$logdir/$scenario.log" 2>&1; then
       echo "=== lane $lane: $scenario passed in $((SECONDS - started)) s" | tee "$logdir/$scenario.result"
     else
-      echo "=== lane $lane: $scenario FAILED after $((SECONDS - started)) s; last lines of its log:" | tee "$logdir/$scenario.result"
-      tail -n 60 "$logdir/$scenario.log" | sed "s/^/[$scenario] /"
+      echo "=== lane $lane: $scenario FAILED after $((SECONDS - started)) s" | tee "$logdir/$scenario.result"
+      # molecule's clean-up after a failure pushes the failure itself out of the log's tail
+      echo "=== $scenario: the log's failure lines (task failures, failed tests, errors):"
+      grep -aE 'fatal:|FAILED|^E  |Error|Traceback|failed=[1-9]' "$logdir/$scenario.log" | grep -av 'failed=0' | tail -n 40 | sed "s/^/[$scenario] /" || true
+      echo "=== $scenario: the last lines of its log:"
+      tail -n 40 "$logdir/$scenario.log" | sed "s/^/[$scenario] /"
       failed=1
     fi
   done

@@ -1,5 +1,6 @@
 """The security scenario's promises, checked with real clients and on the real hosts."""
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -112,20 +113,36 @@ def test_no_world_readable_file_holds_a_secret(host, expected):
     assert leaks == [], "world-readable files holding a secret: %s" % sorted(set(leaks))
 
 
-def test_verbose_playbook_output_holds_no_secret(expected, tmp_path):
-    """Run the whole deployment again in check mode at -vvv: not one secret may be printed."""
+def _changed_tasks(output):
+    """The tasks that report a change in an ansible-playbook output, with the hosts they changed."""
+    changed, task = [], None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[6:line.rfind("]")]
+        elif line.startswith("changed: ["):
+            changed.append("%s: %s" % (task, line[len("changed: "):].split(" ", 1)[0]))
+    return changed
+
+
+def test_second_run_changes_nothing_and_prints_no_secret_at_vvv(expected, tmp_path):
+    """Run the whole deployment again with --diff at -vvv: nothing may change, not one secret may be printed.
+
+    This is the scenario's idempotence check (molecule's own idempotence step would run site.yml once
+    more for the same answer), and it shows every argument, result and diff ansible would print."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
                # the scenario's inventory reads these (archive and CA locations)
                MOLECULE_PROJECT_DIRECTORY=expected["project_dir"],
                MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])))
-    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--check", "--diff", "-vvv",
+    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--diff", "-vvv",
                           "kafkaops.platform.site"], env=env, capture_output=True, text=True, timeout=900,
                          check=False)
     output = run.stdout + run.stderr
     (tmp_path / "vvv.log").write_text(output)
     assert run.returncode == 0, output[-3000:]
-    assert "PLAY RECAP" in output
+    recap = output[output.index("PLAY RECAP"):]
+    assert re.findall(r"changed=(\d+)", recap), recap
+    assert set(re.findall(r"changed=(\d+)", recap)) == {"0"}, "changed on a second run: %s" % _changed_tasks(output)
     for secret in expected["secrets"]:
         assert secret not in output, "a secret appears in the -vvv output (see %s)" % (tmp_path / "vvv.log")
 

@@ -19,6 +19,8 @@
 #                            (etcd and kube-apiserver are always included)
 #   KUBE_HARNESS_NODES       number of kwok fake nodes (default 3, zones a,b,c round robin)
 #   KUBE_HARNESS_GO_PARALLEL go build -p value (default 1; the machine is shared)
+#   KUBE_HARNESS_NICE        niceness of the build (default 10: below the tests, but not starved;
+#                            in make test the Kubernetes scenarios wait for it)
 #   KUBE_HARNESS_GO          path of the go command (default: go on PATH, else /usr/local/go/bin/go)
 #   KUBE_HARNESS_TIMEOUT     seconds to wait for readiness (default 120)
 #   KUBE_HARNESS_PVS         hostPath PersistentVolumes of StorageClass "harness" created
@@ -39,6 +41,7 @@ KUBECONFIG_FILE=$RUN/kubeconfig
 TIMEOUT=${KUBE_HARNESS_TIMEOUT:-120}
 NODES=${KUBE_HARNESS_NODES:-3}
 GO_PARALLEL=${KUBE_HARNESS_GO_PARALLEL:-1}
+BUILD_NICE=${KUBE_HARNESS_NICE:-10}
 PVS=${KUBE_HARNESS_PVS:-24}
 PV_SIZE=${KUBE_HARNESS_PV_SIZE:-100Gi}
 
@@ -108,10 +111,10 @@ build_one() {
     log "$name $ver: cached"
     return 0
   fi
-  log "$name $ver: building (go build -p $GO_PARALLEL, nice 19; the first build takes long)"
+  log "$name $ver: building (go build -p $GO_PARALLEL, nice $BUILD_NICE; the first build takes long)"
   start=$(date +%s)
   mkdir -p "$BIN" "$CACHE/logs"
-  if (cd "$dir" && go_env && nice -n 19 "$(go_cmd)" build -p "$GO_PARALLEL" -trimpath \
+  if (cd "$dir" && go_env && nice -n "$BUILD_NICE" "$(go_cmd)" build -p "$GO_PARALLEL" -trimpath \
         -gcflags "$GCFLAGS" -ldflags "$ld" -o "$BIN/$name.tmp" "$pkg") >"$CACHE/logs/build-$name.log" 2>&1; then
     mv -f "$BIN/$name.tmp" "$BIN/$name"
     echo "$key" >"$BIN/.$name.stamp"
