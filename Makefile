@@ -13,12 +13,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # the test hosts' connection (podman with pipelining): tests/harness/ansible_plugins/connection
 export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/tests/harness/ansible_plugins/connection
+# compiled-code cache for modules run on the control node (tests/harness/bootstrap.sh installs it)
+export KAFKAOPS_ZIPIMPORT_CACHE := $(CURDIR)/.cache/zipimport
 # test hosts are named after this checkout, so two checkouts (or CI beside a developer) never collide
 export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256sum | cut -c1-6)
 MOLECULE_LANES ?= 2
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help bootstrap dist image k8s demo demo-clean test lint sanity unit integration molecule molecule-with-integration bench clean
+.PHONY: help bootstrap dist image k8s demo demo-clean test lint sanity unit integration molecule molecule-with-integration bench bench-hosts clean
 
 help:
 	@echo "make demo        boot 3 test hosts and deploy a KRaft cluster on them"
@@ -79,6 +81,10 @@ molecule-with-integration: dist image
 
 bench: bootstrap
 	python benchmarks/reassignment/run.py
+
+# what one ansible module call costs on a test host, by connection and cache (benchmarks/test_hosts/)
+bench-hosts: image
+	python benchmarks/test_hosts/run.py
 
 clean: demo-clean
 	rm -rf .cache/rootfs

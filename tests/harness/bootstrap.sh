@@ -49,6 +49,16 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
 fi
 
+# Modules that run on the control node (connection local: the integration tests, the Kubernetes
+# scenarios, tasks delegated to localhost) get the test hosts' compiled-code cache for the sources
+# ansible imports from its module zips (tests/harness/hostpy/kafkaops_zipimport_cache.py). It is on
+# only where KAFKAOPS_ZIPIMPORT_CACHE names a directory: the Makefile sets .cache/zipimport.
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+cmp -s "$ROOT/tests/harness/hostpy/kafkaops_zipimport_cache.py" "$site/kafkaops_zipimport_cache.py" ||
+  cp "$ROOT/tests/harness/hostpy/kafkaops_zipimport_cache.py" "$site/kafkaops_zipimport_cache.py"
+echo "import kafkaops_zipimport_cache" > "$site/kafkaops_zipimport_cache.pth"
+mkdir -p "$CACHE/zipimport"
+
 # The collection must be importable as ansible_collections.kafkaops.platform.
 link="$CACHE/collections/ansible_collections/kafkaops/platform"
 if [ ! -L "$link" ]; then

@@ -52,7 +52,7 @@ run_lane() {
   for scenario in "$@"; do
     local started=$SECONDS
     local cmd=(molecule test -s "$scenario")
-    if [[ $scenario == integration ]]; then cmd=(python -m pytest -q tests/integration); fi
+    if [[ $scenario == integration ]]; then cmd=(python -m pytest -q --durations=10 tests/integration); fi
     echo "=== lane $lane: ${cmd[*]} (log: $logdir/$scenario.log)"
     if "${cmd[@]}" >"$logdir/$scenario.log" 2>&1; then
       echo "=== lane $lane: $scenario passed in $((SECONDS - started)) s" | tee "$logdir/$scenario.result"

@@ -13,7 +13,9 @@ import marshal
 import os
 import zipimport
 
-CACHE_DIR = "/var/cache/kafkaops-zipimport"
+# on the test hosts: the image's directory; on the control node (modules run with connection local):
+# the directory the Makefile names, .cache/zipimport. No directory, no cache.
+CACHE_DIR = os.environ.get("KAFKAOPS_ZIPIMPORT_CACHE", "/var/cache/kafkaops-zipimport")
 
 
 def _install():

@@ -17,6 +17,7 @@ def cache(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location(
         "kafkaops_zipimport_cache_under_test", os.path.join(ROOT, "tests", "harness", "hostpy", "kafkaops_zipimport_cache.py"))
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.delenv("KAFKAOPS_ZIPIMPORT_CACHE", raising=False)  # make test sets it for the control node
     monkeypatch.setattr(zipimport, "_compile_source", zipimport._compile_source)  # restored after the test
     spec.loader.exec_module(module)  # no /var/cache/kafkaops-zipimport here: nothing is installed yet
     compiled = []
