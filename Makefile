@@ -67,7 +67,7 @@ molecule: dist image
 	@rm -f .cache/molecule/*.result
 	@tests/harness/molecule_lanes.sh $(MOLECULE_LANES) $(MOLECULE_SCENARIOS)
 
-# The API server build (cold: 10+ minutes of one core) starts first, in the background and niced, so
+# The API server build (cold: 10+ minutes of one core) starts first, in the background, so
 # it overlaps the lint and test steps; `make molecule` then finds it built (kube.sh serializes builds).
 test:
 	@mkdir -p .cache/k8s/logs

@@ -18,9 +18,9 @@
 #                            "etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
 #                            (etcd and kube-apiserver are always included)
 #   KUBE_HARNESS_NODES       number of kwok fake nodes (default 3, zones a,b,c round robin)
-#   KUBE_HARNESS_GO_PARALLEL go build -p value (default 1; the machine is shared)
-#   KUBE_HARNESS_NICE        niceness of the build (default 5: below the tests, but not starved;
-#                            in make test the Kubernetes scenarios wait for it)
+#   KUBE_HARNESS_GO_PARALLEL go build -p value (default 2: both cores whenever the tests leave them idle)
+#   KUBE_HARNESS_NICE        niceness of the build (default 0: in make test the Kubernetes
+#                            scenarios wait for it, so it is on the critical path)
 #   KUBE_HARNESS_GO          path of the go command (default: go on PATH, else /usr/local/go/bin/go)
 #   KUBE_HARNESS_TIMEOUT     seconds to wait for readiness (default 120)
 #   KUBE_HARNESS_PVS         hostPath PersistentVolumes of StorageClass "harness" created
@@ -40,8 +40,8 @@ PKI=$RUN/pki
 KUBECONFIG_FILE=$RUN/kubeconfig
 TIMEOUT=${KUBE_HARNESS_TIMEOUT:-120}
 NODES=${KUBE_HARNESS_NODES:-3}
-GO_PARALLEL=${KUBE_HARNESS_GO_PARALLEL:-1}
-BUILD_NICE=${KUBE_HARNESS_NICE:-5}
+GO_PARALLEL=${KUBE_HARNESS_GO_PARALLEL:-2}
+BUILD_NICE=${KUBE_HARNESS_NICE:-0}
 PVS=${KUBE_HARNESS_PVS:-24}
 PV_SIZE=${KUBE_HARNESS_PV_SIZE:-100Gi}
 
