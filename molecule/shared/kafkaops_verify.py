@@ -49,9 +49,8 @@ class NsenterPodmanBackend(PodmanBackend):
             type(self)._plugin = _connection_plugin()
         plugin = type(self)._plugin
         cmd = self.get_command(command, *args)
-        line = ["nsenter", "--target=%d" % self._init_pid(), *plugin.NAMESPACES, "--root", "--wd", "--",
-                "/usr/bin/env", "-i", *plugin.CONTAINER_ENV, "/bin/sh", "-c"]
-        out = self.run_local(" ".join(["%s"] * len(line)) + " %s", *line, cmd)
+        line = plugin.nsenter_command(self._init_pid(), ["/bin/sh", "-c", cmd])
+        out = self.run_local(" ".join(["%s"] * len(line)), *line)
         out.command = self.encode(cmd)
         return out
 

@@ -101,6 +101,12 @@ def start_time(pid: int, proc: str = "/proc") -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def nsenter_command(pid: int, argv: list[str]) -> list[str]:
+    """The command line that runs argv in the container whose init is pid, with the environment
+    podman exec would give it (also used by the verify tests' testinfra backend)."""
+    return ["nsenter", f"--target={pid}", *NAMESPACES, "--root", "--wd", "--", "/usr/bin/env", "-i", *CONTAINER_ENV, *argv]
+
+
 def cache_dir() -> str:
     return os.path.join(tempfile.gettempdir(), f"kafkaops-podman-nsenter-{os.getuid()}")
 
@@ -146,8 +152,7 @@ class Connection(PodmanConnection):
         return pid
 
     def _nsenter(self, argv: list[str]) -> list[bytes]:
-        line = ["nsenter", f"--target={self._init_pid()}", *NAMESPACES, "--root", "--wd", "--",
-                "/usr/bin/env", "-i", *CONTAINER_ENV, *argv]
+        line = nsenter_command(self._init_pid(), argv)
         display.vvv(f"RUN {line}", host=self._container_id)
         return [to_bytes(part, errors="surrogate_or_strict") for part in line]
 
