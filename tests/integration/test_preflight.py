@@ -99,6 +99,9 @@ CASES = [
     ("ZooKeeper settings in KRaft mode", dict(group_vars={"kafka_broker_properties": {"zookeeper.connect": "zk:2181"}}),
      "kafka_broker_properties sets zookeeper.connect, which only ZooKeeper-mode brokers read"),
     ("unknown mode", dict(group_vars={"platform_kafka_mode": "zk"}), "platform_kafka_mode"),
+    ("no delay between looks at the pods", dict(group_vars={"platform_target": "kubernetes",
+                                                            "platform_kubernetes_wait_delay": 0}),
+     "platform_kubernetes_wait_delay must be at least 1 second, not 0"),
 ]
 
 

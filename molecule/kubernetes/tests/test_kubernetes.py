@@ -194,7 +194,8 @@ def test_zookeeper_mode_cluster():
                      "platform_target": "kubernetes", "platform_kafka_mode": "zookeeper", "platform_kafka_version": "3.9.2",
                      "platform_kubernetes_kubeconfig": CONF["kubeconfig"], "platform_kubernetes_namespace": "kafka-zookeeper",
                      "platform_kubernetes_name": "legacy", "platform_kubernetes_admin": False,
-                     "platform_kubernetes_wait_timeout": 180, "kafka_broker_kubernetes_storage_size": "2Gi",
+                     "platform_kubernetes_wait_timeout": 180, "platform_kubernetes_wait_delay": 2,
+                     "kafka_broker_kubernetes_storage_size": "2Gi",
                      "zookeeper_kubernetes_storage_size": "1Gi"},
             "children": {"zookeeper": {"hosts": hosts}, "kafka_broker": {"hosts": {h: {} for h in hosts}}}}}, handle)
     first = playbook("site.yml", inventories=[inventory], own_inventory=True)

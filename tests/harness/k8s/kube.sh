@@ -77,8 +77,10 @@ go_env() {
   export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gocache GOPATH=$CACHE/gopath
   export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
   export GOMAXPROCS=${GOMAXPROCS:-2}
-  # fewer garbage collections in the compiler: less CPU for more memory
-  export GOGC=${GOGC:-400}
+  # No garbage collection in the compiler until a process nears 1.5 GiB (the largest compile here
+  # peaks near 1 GiB): 16% less CPU than GOGC=400 or 100 in a cold build of 387 of the packages
+  # (103 CPU-s instead of 122-125).
+  export GOGC=${GOGC:-off} GOMEMLIMIT=${GOMEMLIMIT:-1536MiB}
 }
 
 # ldflags that make the binaries report the real release instead of v0.0.0.
@@ -221,6 +223,18 @@ cmd_build() {
   fi
   [ $rc -eq 0 ] || log "some optional components failed to build; 'up' runs without them"
   return 0
+}
+
+# A build in progress (make test starts one in the background) finishes before 'up' looks at the
+# binaries: otherwise 'up' would start without the optional components still being built.
+wait_for_build() {
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p "$CACHE"
+  if ! flock -n "$CACHE/.build-lock" true; then
+    log "a build is running: waiting for it to finish"
+    flock -w 3600 "$CACHE/.build-lock" true || die "the running build has not finished in an hour"
+    log "the build is done"
+  fi
 }
 
 # ------------------------------------------------------------ processes ----
@@ -525,6 +539,7 @@ cmd_up() {
     log "stale or partial run state found, cleaning it up first"
     cmd_down
   fi
+  wait_for_build
   if [ ! -x "$BIN/etcd" ] || [ ! -x "$BIN/kube-apiserver" ] || ! crds_cached; then
     cmd_build
   fi
