@@ -94,8 +94,10 @@ k8s_ldflags() {
 }
 
 # Compiler flags of every package: no DWARF (the linker strips it anyway with -s -w, so generating
-# it is wasted compile time).
-GCFLAGS="all=-dwarf=false"
+# it is wasted compile time), and no inlining: compiling 387 of the packages cold took 79 CPU-s
+# instead of 103. The binaries run the same code, somewhat slower; in make test the API server
+# uses about 1 CPU-min in all, the build about 15.
+GCFLAGS="all=-dwarf=false -l"
 
 # stamp_key MODULE_DIR NAME PKG VERSION LDFLAGS
 stamp_key() {
