@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # Run molecule scenarios in parallel lanes:
-#   molecule_lanes.sh LANES JOB...      LANES lanes share the scenarios that boot test hosts; a JOB
-#                                       is a molecule scenario, or "integration" (the integration tests)
+#   molecule_lanes.sh LANES JOB...      a JOB is a molecule scenario, or "integration" (the
+#                                       integration tests; make test runs them before, on their own)
 #
 # Scenarios are independent (own hosts, own names), and most of their time is spent waiting for
 # JVMs, systemd and ansible round trips, so two lanes on two cores finish well before one.
-# The jobs that boot no test hosts get a lane each, beside the others: the integration tests, and
-# the Kubernetes scenarios (kubernetes, openshift), which wait for the API server build that make
-# test starts in the background and then spend much of their time waiting on pods and rollouts;
-# started on their own as soon as the build is done, they fill the cores the other lanes leave idle
-# instead of running last, one after the other, on an otherwise idle machine.
+# The Kubernetes scenarios (kubernetes, openshift) boot no test hosts and run no Kafka cluster but
+# a small stand-in, and the integration tests boot no hosts either: they share a lane of their own
+# beside the others (integration first, while the API server build may still run).
 # Jobs go longest first to the lane with the least work (weights below: minutes measured on this
 # 2-core machine in a fresh-clone make test, every lane busy); each lane runs its jobs one after
 # the other. Every job logs to .cache/molecule/<job>.log; the console gets one line per start and
@@ -23,23 +21,21 @@ mkdir -p "$logdir"
 
 weight() {
   case "$1" in
-    migration) echo 23 ;; security) echo 19 ;; rebalance) echo 13 ;;
-    dedicated) echo 9 ;; kubernetes) echo 10 ;; openshift) echo 3 ;;
-    integration) echo 24 ;; *) echo 10 ;;
+    migration) echo 53 ;; security) echo 47 ;; rebalance) echo 20 ;;
+    dedicated) echo 12 ;; kubernetes) echo 23 ;; openshift) echo 9 ;;
+    integration) echo 17 ;; *) echo 10 ;;
   esac
 }
 
-# with one lane, everything runs one after the other
-light() { ((lanes > 1)) && [[ $1 == kubernetes || $1 == openshift || $1 == integration ]]; }
+light() { [[ $1 == kubernetes || $1 == openshift || $1 == integration ]]; }
 
-# longest first, each to the lane with the least work so far; each light one to a lane of its own
+# longest first, each to the lane with the least work so far; the light ones to a lane of their own
 declare -a load plan
-for ((i = 0; i < lanes; i++)); do load[i]=0; plan[i]=""; done
-extra=$lanes
+for ((i = 0; i <= lanes; i++)); do load[i]=0; plan[i]=""; done
 for scenario in $(for s in "$@"; do echo "$(weight "$s") $s"; done | sort -rn | cut -d' ' -f2); do
   if light "$scenario"; then
-    plan[extra]=$scenario
-    extra=$((extra + 1))
+    # the integration tests first: the Kubernetes scenarios may wait for the API server build
+    if [[ $scenario == integration ]]; then plan[lanes]="$scenario ${plan[lanes]}"; else plan[lanes]="${plan[lanes]} $scenario"; fi
     continue
   fi
   best=0
@@ -74,7 +70,7 @@ run_lane() {
 }
 
 pids=()
-for ((i = 0; i < extra; i++)); do
+for ((i = 0; i <= lanes; i++)); do
   if [[ -n "${plan[i]}" ]]; then
     # shellcheck disable=SC2086 # the plan is a space-separated list of scenario names
     run_lane "$((i + 1))" ${plan[i]} &
