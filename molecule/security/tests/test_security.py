@@ -65,7 +65,7 @@ def _credential_refusals(expected):
     counts = {}
     for name, spec in expected["hosts"].items():
         if "broker" in spec["roles"]:
-            log = "/var/log/kafka/%s/server.log" % spec["service"]
+            log = "%s/%s/server.log" % (expected["log_root"], spec["service"])
             out = testinfra.get_host("podman://" + name).check_output(
                 "grep -c 'Failed authentication with .*due to invalid credentials' %s || true", log)
             counts[name] = int(out.strip() or 0)
