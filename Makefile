@@ -74,7 +74,8 @@ test:
 	@(nohup tests/harness/k8s/kube.sh build >.cache/k8s/logs/make-test-build.log 2>&1 &)
 	@$(MAKE) --no-print-directory lint sanity unit molecule-with-integration
 
-# the integration tests run in the molecule lanes' light lane, while the API server build finishes
+# the integration tests wait in the same queue as the molecule scenarios (two lanes in all); the
+# Kubernetes scenarios go last, after the API server build
 molecule-with-integration: dist image
 	@rm -f .cache/molecule/*.result
 	@tests/harness/molecule_lanes.sh $(MOLECULE_LANES) integration $(MOLECULE_SCENARIOS)

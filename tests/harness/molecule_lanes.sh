@@ -1,86 +1,95 @@
 #!/usr/bin/env bash
-# Run molecule scenarios in parallel lanes:
+# Run molecule scenarios and the integration tests in parallel lanes:
 #   molecule_lanes.sh LANES JOB...      a JOB is a molecule scenario, or "integration" (the
-#                                       integration tests; make test runs them before, on their own)
+#                                       integration tests, tests/integration)
 #
-# Scenarios are independent (own hosts, own names), and most of their time is spent waiting for
-# JVMs, systemd and ansible round trips, so two lanes on two cores finish well before one.
-# The Kubernetes scenarios (kubernetes, openshift) boot no test hosts and run no Kafka cluster but
-# a small stand-in, and the integration tests boot no hosts either: they share a lane of their own
-# beside the others (integration first, while the API server build may still run).
-# Jobs go longest first to the lane with the least work (weights below: minutes measured on this
-# 2-core machine in a fresh-clone make test, every lane busy); each lane runs its jobs one after
-# the other. Every job logs to .cache/molecule/<job>.log; the console gets one line per start and
-# end, the failure lines and the tail of the log of any job that fails, and a summary. Exit status: 0 only if every job passed.
+# Jobs are independent (own hosts, own names, own API server). They wait in one queue, longest
+# first (weights below); each lane takes the next job as soon as its previous one ends, so the
+# lanes finish close together whatever the run-to-run variation. A job that needs the Kubernetes
+# API server (kubernetes, openshift) is passed over while `kube.sh build` still runs, as long as
+# another job is waiting. Every job here is CPU-bound on the 2 cores of the test machine: more
+# lanes than cores do not fill idle time, they stretch every job (JVMs live longer, waits poll
+# more), and make test got slower with each lane added (docs/test-harness.md).
+# Every job logs to .cache/molecule/<job>.log; the console gets one line per start and end, the
+# failure lines and the tail of the log of any job that fails, and a summary.
+# Exit status: 0 only if every job passed.
 set -euo pipefail
 
-lanes=${1:?usage: molecule_lanes.sh LANES SCENARIO...}
+lanes=${1:?usage: molecule_lanes.sh LANES JOB...}
 shift
+((lanes >= 1)) || { echo "molecule_lanes.sh: LANES must be 1 or more, not $lanes" >&2; exit 2; }
 logdir=.cache/molecule
 mkdir -p "$logdir"
 
+# seconds each job took in a fresh-clone make test with two lanes busy
 weight() {
   case "$1" in
-    migration) echo 53 ;; security) echo 47 ;; rebalance) echo 20 ;;
-    dedicated) echo 12 ;; kubernetes) echo 23 ;; openshift) echo 9 ;;
-    integration) echo 17 ;; *) echo 10 ;;
+    migration) echo 770 ;; security) echo 730 ;; integration) echo 600 ;; rebalance) echo 470 ;;
+    dedicated) echo 330 ;; kubernetes) echo 300 ;; openshift) echo 130 ;; *) echo 300 ;;
   esac
 }
 
-light() { [[ $1 == kubernetes || $1 == openshift || $1 == integration ]]; }
+needs_api_server() { [[ $1 == kubernetes || $1 == openshift ]]; }
 
-# longest first, each to the lane with the least work so far; the light ones to a lane of their own
-declare -a load plan
-for ((i = 0; i <= lanes; i++)); do load[i]=0; plan[i]=""; done
-for scenario in $(for s in "$@"; do echo "$(weight "$s") $s"; done | sort -rn | cut -d' ' -f2); do
-  if light "$scenario"; then
-    # the integration tests first: the Kubernetes scenarios may wait for the API server build
-    if [[ $scenario == integration ]]; then plan[lanes]="$scenario ${plan[lanes]}"; else plan[lanes]="${plan[lanes]} $scenario"; fi
-    continue
-  fi
-  best=0
-  for ((i = 1; i < lanes; i++)); do
-    if ((load[i] < load[best])); then best=$i; fi
-  done
-  load[best]=$((load[best] + $(weight "$scenario")))
-  plan[best]="${plan[best]} $scenario"
-done
-
-run_lane() {
-  local lane=$1; shift
-  local failed=0
-  for scenario in "$@"; do
-    local started=$SECONDS
-    local cmd=(molecule test -s "$scenario")
-    if [[ $scenario == integration ]]; then cmd=(python -m pytest -q --durations=10 tests/integration); fi
-    echo "=== lane $lane: ${cmd[*]} (log: $logdir/$scenario.log)"
-    if "${cmd[@]}" >"$logdir/$scenario.log" 2>&1; then
-      echo "=== lane $lane: $scenario passed in $((SECONDS - started)) s" | tee "$logdir/$scenario.result"
-    else
-      echo "=== lane $lane: $scenario FAILED after $((SECONDS - started)) s" | tee "$logdir/$scenario.result"
-      # molecule's clean-up after a failure pushes the failure itself out of the log's tail
-      echo "=== $scenario: the log's failure lines (task failures, failed tests, errors):"
-      grep -aE 'fatal:|FAILED|^E  |Error|Traceback|failed=[1-9]' "$logdir/$scenario.log" | grep -av 'failed=0' | tail -n 40 | sed "s/^/[$scenario] /" || true
-      echo "=== $scenario: the last lines of its log:"
-      tail -n 40 "$logdir/$scenario.log" | sed "s/^/[$scenario] /"
-      failed=1
-    fi
-  done
-  return $failed
+build_lock=.cache/k8s/.build-lock
+build_running() {
+  [[ -e $build_lock ]] && command -v flock >/dev/null 2>&1 && ! flock -n "$build_lock" true
 }
 
-pids=()
-for ((i = 0; i <= lanes; i++)); do
-  if [[ -n "${plan[i]}" ]]; then
-    # shellcheck disable=SC2086 # the plan is a space-separated list of scenario names
-    run_lane "$((i + 1))" ${plan[i]} &
-    pids+=($!)
+# longest first; equal weights in name order
+mapfile -t queue < <(for job in "$@"; do echo "$(weight "$job") $job"; done | sort -k1,1rn -k2,2 | cut -d' ' -f2)
+
+# take the next job off the queue into $job: the first one that need not wait for the build, or
+# the first one when all of them must
+take_next() {
+  local i
+  for i in "${!queue[@]}"; do
+    if ! needs_api_server "${queue[i]}" || ! build_running; then
+      job=${queue[i]}
+      unset 'queue[i]'
+      queue=("${queue[@]}")
+      return
+    fi
+  done
+  job=${queue[0]}
+  queue=("${queue[@]:1}")
+}
+
+run_job() {
+  local lane=$1 job=$2 started=$SECONDS
+  local cmd=(molecule test -s "$job")
+  if [[ $job == integration ]]; then cmd=(python -m pytest -q --durations=10 tests/integration); fi
+  echo "=== lane $lane: ${cmd[*]} (log: $logdir/$job.log)"
+  if "${cmd[@]}" >"$logdir/$job.log" 2>&1; then
+    echo "=== lane $lane: $job passed in $((SECONDS - started)) s" | tee "$logdir/$job.result"
+    return 0
   fi
-done
+  echo "=== lane $lane: $job FAILED after $((SECONDS - started)) s" | tee "$logdir/$job.result"
+  # molecule's clean-up after a failure pushes the failure itself out of the log's tail
+  echo "=== $job: the log's failure lines (task failures, failed tests, errors):"
+  grep -aE 'fatal:|FAILED|^E  |Error|Traceback|failed=[1-9]' "$logdir/$job.log" | grep -av 'failed=0' | tail -n 40 | sed "s/^/[$job] /" || true
+  echo "=== $job: the last lines of its log:"
+  tail -n 40 "$logdir/$job.log" | sed "s/^/[$job] /"
+  return 1
+}
+
+declare -A lane_of=()
+free=()
+for ((i = 1; i <= lanes; i++)); do free+=("$i"); done
 status=0
-for pid in "${pids[@]}"; do
-  wait "$pid" || status=1
+while ((${#queue[@]} > 0 || ${#lane_of[@]} > 0)); do
+  while ((${#queue[@]} > 0 && ${#free[@]} > 0)); do
+    take_next
+    run_job "${free[0]}" "$job" &
+    lane_of[$!]=${free[0]}
+    free=("${free[@]:1}")
+  done
+  finished=""
+  wait -n -p finished || status=1
+  free+=("${lane_of[$finished]}")
+  unset "lane_of[$finished]"
 done
+
 echo "=== molecule summary"
-for scenario in "$@"; do cat "$logdir/$scenario.result" 2>/dev/null || echo "=== $scenario did not run"; done
+for job in "$@"; do cat "$logdir/$job.result" 2>/dev/null || echo "=== $job did not run"; done
 exit $status
