@@ -173,11 +173,24 @@ def inventory(prefix: str) -> dict:
     return {"all": {"hosts": hosts}}
 
 
-def down(prefix: str) -> None:
+def down(prefix: str, attempts: int = 3, pause: float = 3.0) -> None:
+    """Remove the hosts. On a loaded machine `podman rm -f` has failed while a container was still
+    stopping (exit 2: running or paused); it is tried again, and if hosts are left after the last
+    try, the error says which and what podman said."""
     found = existing(prefix)
-    if found:
-        log("removing " + " ".join(found))
-        run(["podman", "rm", "-f", "-t", "5"] + found)
+    if not found:
+        return
+    log("removing " + " ".join(found))
+    for attempt in range(1, attempts + 1):
+        result = run(["podman", "rm", "-f", "-t", "5"] + found, check=False)
+        found = existing(prefix)
+        if not found:
+            return
+        said = (result.stderr or "").strip() or "nothing"
+        log(f"podman rm exited with {result.returncode}, left {' '.join(found)} (try {attempt} of {attempts}): {said}")
+        if attempt < attempts:
+            time.sleep(pause * attempt)
+    raise SystemExit(f"[hosts] could not remove {' '.join(found)}")
 
 
 def main(argv: list[str]) -> int:

@@ -432,6 +432,10 @@ class LocalKafka:
             "auto.create.topics.enable": False,
             "group.initial.rebalance.delay.ms": 0,
             "log.segment.bytes": 16 * 1024 * 1024,
+            # the log cleaner allocates this buffer on the heap when it starts; the default, 128 MiB,
+            # did not always fit in a 256m heap beside the rest of a starting node (OutOfMemoryError,
+            # "Error starting LogManager", in a make test run)
+            "log.cleaner.dedupe.buffer.size": 16 * 1024 * 1024,
             "num.io.threads": 2,
             "num.network.threads": 2,
         }
