@@ -6,7 +6,7 @@
 # Jobs are independent (own hosts, own names, own API server). They wait in one queue, longest
 # first (weights below); each lane takes the next job as soon as its previous one ends, so the
 # lanes finish close together whatever the run-to-run variation. A job that needs the Kubernetes
-# API server (kubernetes, openshift) is passed over while `kube.sh build` still runs, as long as
+# API server (kubernetes, openshift) is passed over while a build runs (`kube.sh building`), as long as
 # another job is waiting. Every job here is CPU-bound on the 2 cores of the test machine: more
 # lanes than cores do not fill idle time, they stretch every job (JVMs live longer, waits poll
 # more), and make test got slower with each lane added (docs/test-harness.md).
@@ -34,10 +34,7 @@ weight() {
 
 needs_api_server() { [[ $1 == kubernetes || $1 == openshift ]]; }
 
-build_lock=.cache/k8s/.build-lock
-build_running() {
-  [[ -e $build_lock ]] && command -v flock >/dev/null 2>&1 && ! flock -n "$build_lock" true
-}
+build_running() { tests/harness/k8s/kube.sh building; }
 
 # longest first; equal weights in name order
 mapfile -t queue < <(for job in "$@"; do echo "$(weight "$job") $job"; done | sort -k1,1rn -k2,2 | cut -d' ' -f2)

@@ -9,6 +9,7 @@
 #   kube.sh down     stop everything and remove the run state
 #   kube.sh env      print shell exports (KUBECONFIG, ...) for a running harness
 #   kube.sh recycle-pvs  make the Released PVs of the "harness" pool Available again
+#   kube.sh building exit 0 while a build runs (make test's, in the background), else 1
 #
 # Environment knobs (all optional):
 #   KUBE_HARNESS_CACHE       cache root (default: <repo>/.cache/k8s)
@@ -229,10 +230,12 @@ cmd_build() {
 
 # A build in progress (make test starts one in the background) finishes before 'up' looks at the
 # binaries: otherwise 'up' would start without the optional components still being built.
+build_running() {
+  command -v flock >/dev/null 2>&1 && [ -e "$CACHE/.build-lock" ] && ! flock -n "$CACHE/.build-lock" true
+}
+
 wait_for_build() {
-  command -v flock >/dev/null 2>&1 || return 0
-  mkdir -p "$CACHE"
-  if ! flock -n "$CACHE/.build-lock" true; then
+  if build_running; then
     log "a build is running: waiting for it to finish"
     flock -w 3600 "$CACHE/.build-lock" true || die "the running build has not finished in an hour"
     log "the build is done"
@@ -709,5 +712,6 @@ case "${1:-}" in
   down) cmd_down ;;
   env) cmd_env ;;
   recycle-pvs) cmd_recycle_pvs ;;
-  *) echo "usage: $0 build|up|status|down|env|recycle-pvs" >&2; exit 2 ;;
+  building) build_running ;;
+  *) echo "usage: $0 build|up|status|down|env|recycle-pvs|building" >&2; exit 2 ;;
 esac
