@@ -32,10 +32,11 @@ JAVA_SRC = os.path.join(HERE, "java", "KafkaPlacement.java")
 KAFKA_VERSION = "4.1.1"  # keep in step with pom.xml
 
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, "plugins", "module_utils"))
+sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
 
 import clusters as gen  # noqa: E402  (benchmark-local module)
-import reassignment as planner  # noqa: E402  (plain import: module_utils is pure Python)
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import reassignment as planner  # noqa: E402
 
 SCENARIOS = (
     "add-1",

@@ -126,73 +126,38 @@ def kafka_cluster_id(found, configured=""):
     return value or props.generate_cluster_id()
 
 
-_LISTENER_ROLES = {
-    "controller": "controller_listener",
-    "inter_broker": "inter_broker_listener",
-    "client": "client_listener",
-    "admin": "admin_listener",
-}
-
-
-def _listener(normalized, name):
-    for listener in normalized["listeners"]:
-        if listener["name"] == name:
-            return listener
-    raise sec.SecurityConfigError("listener %s is not defined in platform_security.listeners" % name)
-
-
 def kafka_listener_port(security, role="controller", advertised=False):
     """The port of the listener that serves ``role`` (controller, inter_broker, client, admin)."""
-    if role not in _LISTENER_ROLES:
-        raise sec.SecurityConfigError("role must be one of %s, got %r" % (", ".join(_LISTENER_ROLES), role))
-    normalized = sec.normalize(security)
-    listener = _listener(normalized, normalized[_LISTENER_ROLES[role]])
-    return int(listener["advertised_port"] if advertised else listener["port"])
+    return sec.listener_port(security, role, advertised)
 
 
 def kafka_process_ports(security, roles):
     """The ports a Kafka process with ``roles`` listens on: the controller listener for a
     controller, every other listener for a broker."""
-    normalized = sec.normalize(security)
-    controller = normalized["controller_listener"]
-    ports = []
-    for listener in normalized["listeners"]:
-        serves = "controller" if listener["name"] == controller else "broker"
-        if serves in roles:
-            ports.append(int(listener["port"]))
-    return sorted(ports)
+    return sec.process_ports(security, roles)
+
+
+def kafka_bootstrap_servers(topology, *, security=None, target="vm", override=None):
+    """The ``host:port`` list the control node's admin client bootstraps from: each broker of
+    ``topology`` (or a list of its brokers) on the admin listener's advertised port, or ``override``
+    on Kubernetes/OpenShift when it is not empty."""
+    return sec.bootstrap_servers(topology, security, target=target, override=override)
 
 
 def kafka_security_has_secrets(security):
     """Whether the security description holds any secret (tasks that show it must be no_log)."""
-    return bool(sec.secret_values(sec.normalize(security)))
+    return bool(sec.secret_values(security))
 
 
 def kafka_secret_values(security):
     """Every secret string in the security description (to check that none leaks)."""
-    return sec.secret_values(sec.normalize(security))
+    return sec.secret_values(security)
 
 
 def kafka_tls_files(security, host=None):
     """The files on a host that the TLS listeners of ``security`` read (key and trust stores,
     with ``{host}`` filled in), so preflight can check that they exist before anything starts."""
-    normalized = sec.normalize(security)
-    paths = []
-    for listener in normalized["listeners"]:
-        if listener["protocol"] not in sec.TLS_PROTOCOLS:
-            continue
-        own = listener.get("tls") or {}
-        for kind in ("keystore", "truststore"):
-            store = own.get(kind) or normalized["tls"].get(kind)
-            if store and store.get("path"):
-                path = store["path"]
-                if host is not None:
-                    path = path.replace(sec.HOST_PLACEHOLDER, str(host))
-                paths.append(path)
-    if normalized.get("kerberos") and normalized["kerberos"].get("keytab"):
-        keytab = normalized["kerberos"]["keytab"]
-        paths.append(keytab.replace(sec.HOST_PLACEHOLDER, str(host)) if host is not None else keytab)
-    return sorted(set(paths))
+    return sec.tls_files(security, host)
 
 
 def kafka_san(name):
@@ -305,7 +270,7 @@ class FilterModule:
     def filters(self):
         return {f.__name__: _wrap(f) for f in (
             kafka_process_properties, to_java_properties, from_java_properties,
-            kafka_topology, kafka_preflight_errors, kafka_cluster_id,
+            kafka_topology, kafka_preflight_errors, kafka_cluster_id, kafka_bootstrap_servers,
             kafka_listener_port, kafka_process_ports, kafka_security_has_secrets, kafka_san,
             kafka_tls_files, kafka_secret_values, kafka_zookeeper_servers, kafka_zoo_cfg, kafka_zookeeper_connect,
             kafka_zookeeper_restart_order, kafka_metadata_mode, kafka_zk_migration_state,

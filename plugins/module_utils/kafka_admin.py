@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from typing import Any, Callable, Collection, Iterable, Literal
 
 try:
     from kafka import KafkaAdminClient
@@ -45,25 +46,25 @@ def client_config(security: dict, listener: str | None = None, identity: str | N
 class KafkaAdmin:
     """A connection to one cluster. Use as a context manager."""
 
-    def __init__(self, bootstrap_servers, security=None, identity=None, listener=None, request_timeout=30,
-                 client_id="kafkaops-platform"):
+    def __init__(self, bootstrap_servers: Iterable[str], security: dict | None = None, identity: str | None = None,
+                 listener: str | None = None, request_timeout: int = 30, client_id: str = "kafkaops-platform") -> None:
         if not HAS_KAFKA:
             raise KafkaAdminError("kafka-python is not installed on the control node: pip install kafka-python")
         self._config = client_config(security or {}, listener=listener, identity=identity)
         self._bootstrap = list(bootstrap_servers)
         self._timeout_ms = int(request_timeout) * 1000
         self._client_id = client_id
-        self._admin = None
+        self._admin: Any = None
 
-    def __enter__(self):
+    def __enter__(self) -> KafkaAdmin:
         self.connect()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.close()
         return False
 
-    def connect(self, deadline: float | None = None):
+    def connect(self, deadline: float | None = None) -> Any:
         """Connect, retrying until ``deadline`` (time.monotonic()) while brokers come up."""
         while True:
             try:
@@ -75,7 +76,7 @@ class KafkaAdmin:
                     raise KafkaAdminError("cannot connect to %s: %s" % (",".join(self._bootstrap), exc)) from exc
                 time.sleep(2)
 
-    def close(self):
+    def close(self) -> None:
         if self._admin is not None:
             try:
                 self._admin.close()
@@ -83,7 +84,7 @@ class KafkaAdmin:
                 self._admin = None
 
     @property
-    def raw(self):
+    def raw(self) -> Any:
         """The underlying kafka-python client, for operations not wrapped here."""
         if self._admin is None:
             self.connect()
@@ -111,7 +112,7 @@ class KafkaAdmin:
             raise KafkaAdminError("describe quorum: %s" % partition["error"])
         high_watermark = partition.get("high_watermark", -1)
 
-        def replicas(key):
+        def replicas(key: str) -> list[dict[str, Any]]:
             return [{"id": r.get("replica_id"), "log_end_offset": r.get("log_end_offset"),
                      "lag": (high_watermark - r["log_end_offset"]) if r.get("log_end_offset", -1) >= 0 else None}
                     for r in partition.get(key, [])]
@@ -136,7 +137,7 @@ class KafkaAdmin:
                 })
         return sorted(result, key=lambda p: (p["topic"], p["partition"]))
 
-    def health(self, expected_brokers=None) -> dict:
+    def health(self, expected_brokers: Iterable[int] | None = None) -> dict:
         """Cluster health as the platform gates on it: every expected broker registered and
         unfenced, no offline and no under-replicated partition."""
         cluster = self.cluster()
@@ -146,7 +147,7 @@ class KafkaAdmin:
         offline = [p for p in parts if p["leader"] in (None, -1)]
         # while a partition is reassigned its replica list holds the replicas being added, which
         # join the ISR only once they caught up: as Kafka does, count against the target set
-        adding = {}
+        adding: dict[tuple[str, int], set[int]] = {}
         if any(len(p["isr"]) < len(p["replicas"]) for p in parts):
             adding = {key: set(state["adding"]) for key, state in self.reassignments().items()}
         under = [p for p in parts
@@ -163,7 +164,8 @@ class KafkaAdmin:
                 "offline_partitions": ["%s-%s" % (p["topic"], p["partition"]) for p in offline],
                 "under_replicated_partitions": ["%s-%s" % (p["topic"], p["partition"]) for p in under]}
 
-    def wait_healthy(self, expected_brokers=None, timeout=300, progress=None) -> dict:
+    def wait_healthy(self, expected_brokers: Iterable[int] | None = None, timeout: float = 300,
+                     progress: Callable[[str], None] | None = None) -> dict:
         """Poll :meth:`health` until healthy or ``timeout`` seconds pass; ``progress(msg)`` is
         called whenever the state changes."""
         deadline = time.monotonic() + timeout
@@ -188,23 +190,23 @@ class KafkaAdmin:
 
     # -- configuration ---------------------------------------------------------------------------
     # resource_type is "topic" or "broker"; names are topic names or broker ids.
-    def configs(self, resource_type: str, names, sources=None) -> dict:
+    def configs(self, resource_type: str, names: Iterable[object], sources: Collection[str] | None = None) -> dict:
         """``{name: {key: value}}`` of the configs set on each resource (not Kafka's defaults).
 
         ``sources`` restricts the config sources reported (kafka-python names such as
         ``DYNAMIC_TOPIC_CONFIG``); by default every non-default source is reported."""
         from kafka.admin import ConfigResource
 
-        names = [str(n) for n in names]
-        if not names:
+        wanted = [str(n) for n in names]
+        if not wanted:
             return {}
         try:
-            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), n) for n in names])
+            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), n) for n in wanted])
         except Exception as exc:
             raise _admin_error("describe %s configs" % resource_type, exc) from exc
         found = answer.get(resource_type.lower(), {})
         result = {}
-        for name in names:
+        for name in wanted:
             entries = found.get(name, {})
             result[name] = {key: entry.get("value") for key, entry in sorted(entries.items())
                             if entry.get("config_source") != "DEFAULT_CONFIG"
@@ -235,11 +237,11 @@ class KafkaAdmin:
             raise KafkaAdminError("alter %s configs: %s" % (resource_type, "; ".join(failed)))
 
     # -- topics ------------------------------------------------------------------------------------
-    def topics(self, names=None) -> dict:
+    def topics(self, names: Iterable[str] | None = None) -> dict:
         """``{topic: [{"partition", "leader", "replicas", "isr"}]}`` of the named topics (all
         when None); a topic that does not exist is absent from the answer."""
         wanted = None if names is None else set(names)
-        found = {}
+        found: dict[str, list[dict]] = {}
         for part in self.partitions():
             if wanted is None or part["topic"] in wanted:
                 found.setdefault(part["topic"], []).append(part)
@@ -249,7 +251,7 @@ class KafkaAdmin:
                      configs: dict | None = None, assignments: dict | None = None) -> None:
         """Create a topic: either ``partitions`` and ``replication_factor`` (the brokers place the
         replicas) or ``assignments`` ``{partition: [broker ids]}``."""
-        spec = {"configs": {k: str(v) for k, v in (configs or {}).items()}}
+        spec: dict[str, Any] = {"configs": {k: str(v) for k, v in (configs or {}).items()}}
         if assignments:
             spec["assignments"] = {int(p): list(r) for p, r in assignments.items()}
         else:
@@ -260,9 +262,9 @@ class KafkaAdmin:
         except Exception as exc:
             raise _admin_error("create topic %s" % name, exc) from exc
 
-    def add_partitions(self, name: str, total: int, assignments=None) -> None:
+    def add_partitions(self, name: str, total: int, assignments: list[list[int]] | None = None) -> None:
         """Grow topic ``name`` to ``total`` partitions (``assignments``: replica lists of the new ones)."""
-        request = {name: {"count": total, "assignments": assignments}} if assignments else {name: total}
+        request: dict[str, Any] = {name: {"count": total, "assignments": assignments}} if assignments else {name: total}
         try:
             self.raw.create_partitions(request, timeout_ms=self._timeout_ms)
         except Exception as exc:
@@ -281,7 +283,7 @@ class KafkaAdmin:
             answer = self.raw.describe_log_dirs()
         except Exception as exc:
             raise _admin_error("describe log dirs", exc) from exc
-        sizes = {}
+        sizes: dict[tuple[str, int], int] = {}
         for broker in answer:
             for log_dir in broker.get("log_dirs", []):
                 for topic in log_dir.get("topics", []):
@@ -316,10 +318,10 @@ class KafkaAdmin:
             raise _admin_error("alter partition reassignments", exc) from exc
         return {(tp.topic, tp.partition): _error_name(error) for tp, error in answer.items() if error is not None}
 
-    def elect_preferred_leaders(self, partitions=None) -> dict:
+    def elect_preferred_leaders(self, partitions: Iterable[tuple[str, int]] | None = None) -> dict:
         """Preferred leader election for ``[(topic, partition)]`` (every partition when None).
         Returns ``{"elected": [...], "errors": {...}}``; "not needed" is not an error."""
-        request = None
+        request: dict[str, list[int]] | None = None
         if partitions is not None:
             request = {}
             for topic, partition in partitions:
@@ -330,7 +332,8 @@ class KafkaAdmin:
             answer = self.raw.elect_leaders(0, request, timeout_ms=self._timeout_ms, raise_errors=False)
         except Exception as exc:
             raise _admin_error("elect preferred leaders", exc) from exc
-        elected, errors = [], {}
+        elected: list[str] = []
+        errors: dict[str, str] = {}
         for topic_result in answer.replica_election_results:
             for result in topic_result.partition_result:
                 key = "%s-%d" % (topic_result.topic, result.partition_id)
@@ -392,7 +395,7 @@ class KafkaAdmin:
             answers = self.raw.delete_acls(filters)
         except Exception as exc:
             raise _admin_error("delete ACLs", exc) from exc
-        deleted = []
+        deleted: list[dict] = []
         for _filter, matched, error in answers:
             name = getattr(error, "__name__", str(error))
             if name != "NoError":
@@ -409,7 +412,7 @@ class KafkaAdmin:
             answer = self.raw.describe_user_scram_credentials()
         except Exception as exc:
             raise _admin_error("describe SCRAM credentials", exc) from exc
-        users = {}
+        users: dict[str, list[dict[str, Any]]] = {}
         for user, entry in answer.items():
             if entry.get("error"):
                 raise KafkaAdminError("describe SCRAM credentials of %s: %s" % (user, entry["error"]))
@@ -418,7 +421,7 @@ class KafkaAdmin:
                                  key=lambda c: c["mechanism"])
         return users
 
-    def alter_scram_credentials(self, upsertions=(), deletions=()) -> None:
+    def alter_scram_credentials(self, upsertions: Iterable[dict] = (), deletions: Iterable[dict] = ()) -> None:
         """Set and delete SCRAM credentials.
 
         ``upsertions``: dicts with user, mechanism (SCRAM-SHA-256 or SCRAM-SHA-512), password and
@@ -427,12 +430,14 @@ class KafkaAdmin:
         one change per user (deletions first); a failure stops before the next round."""
         from kafka.admin import UserScramCredentialDeletion, UserScramCredentialUpsertion
 
-        per_user = {}
-        for d in deletions:
-            per_user.setdefault(d["user"], []).append(UserScramCredentialDeletion(d["user"], d["mechanism"]))
-        for u in upsertions:
-            per_user.setdefault(u["user"], []).append(
-                UserScramCredentialUpsertion(u["user"], u["mechanism"], u["password"], iterations=u["iterations"]))
+        per_user: dict[str, list[Any]] = {}
+        for deletion in deletions:
+            per_user.setdefault(deletion["user"], []).append(
+                UserScramCredentialDeletion(deletion["user"], deletion["mechanism"]))
+        for upsertion in upsertions:
+            per_user.setdefault(upsertion["user"], []).append(
+                UserScramCredentialUpsertion(upsertion["user"], upsertion["mechanism"], upsertion["password"],
+                                             iterations=upsertion["iterations"]))
         rounds = max((len(changes) for changes in per_user.values()), default=0)
         for index in range(rounds):
             batch = [changes[index] for _user, changes in sorted(per_user.items()) if index < len(changes)]
@@ -474,12 +479,12 @@ _HINTS = {
 }
 
 
-def _hint(error_names) -> str:
+def _hint(error_names: Iterable[str]) -> str:
     hints = [_HINTS[name] for name in error_names if name in _HINTS]
     return (". " + " ".join(hints)) if hints else ""
 
 
-def _error_name(error) -> str:
+def _error_name(error: object) -> str:
     """The name of a kafka-python error class or instance (or the text it was given)."""
     if isinstance(error, type):
         return error.__name__
@@ -488,7 +493,7 @@ def _error_name(error) -> str:
     return str(error)
 
 
-def _admin_error(what, exc) -> KafkaAdminError:
+def _admin_error(what: str, exc: Exception) -> KafkaAdminError:
     """``what`` failed: kafka-python's message (which names the error) and what to do about it."""
     name = type(exc).__name__
     text = str(exc).strip().rstrip(".")
@@ -501,7 +506,7 @@ def acl_sort_key(acl: dict) -> tuple:
     return tuple(acl[key] for key in ACL_KEYS)
 
 
-def _acl_to_dict(acl) -> dict:
+def _acl_to_dict(acl: Any) -> dict:
     pattern = acl.resource_pattern
     return {
         "principal": acl.principal,
@@ -514,7 +519,7 @@ def _acl_to_dict(acl) -> dict:
     }
 
 
-def _acl_object(acl: dict):
+def _acl_object(acl: dict) -> Any:
     from kafka.admin import ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, ResourcePattern, ResourceType
     from kafka.errors import IllegalArgumentError
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from typing import Any, Callable
 
 __all__ = [
     "PropertiesError",
@@ -39,7 +40,7 @@ class PropertiesError(ValueError):
     """A process description that cannot produce a valid configuration."""
 
 
-def _value_text(value) -> str:
+def _value_text(value: Any) -> str:
     """Kafka's text form of a Python value (booleans lower-case, lists comma-separated)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -90,12 +91,12 @@ def _comment(line: str) -> str:
     return "# " + "".join(c if " " <= c <= "~" or c == "\t" else _unicode_escape(c) for c in line)
 
 
-def to_java_properties(properties: dict, header: str | None = None) -> str:
+def to_java_properties(properties: dict[Any, Any], header: str | None = None) -> str:
     """Render a dict as a Java properties file: sorted keys, values escaped as
     ``java.util.Properties.load`` expects. ``None`` values are left out."""
     if not isinstance(properties, dict):
         raise PropertiesError("properties must be a dict, got %s" % type(properties).__name__)
-    lines = []
+    lines: list[str] = []
     if header:
         lines.extend(_comment(line) for line in header.splitlines())
     for key in sorted(properties, key=str):
@@ -133,11 +134,11 @@ def _unescape(text: str) -> str:
     return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
-def parse_java_properties(text: str) -> dict:
+def parse_java_properties(text: str) -> dict[str, str]:
     """Parse the ``key=value`` / ``key: value`` / ``key value`` lines of a properties file
     (comments, blank lines, escapes and continuation lines handled)."""
-    result = {}
-    logical = []
+    result: dict[str, str] = {}
+    logical: list[str] = []
     pending = ""
     for raw in _LINE_END.split(text):
         line = raw.lstrip(_WHITE)
@@ -171,7 +172,7 @@ def parse_java_properties(text: str) -> dict:
     return result
 
 
-def _int_field(value, what):
+def _int_field(value: Any, what: str) -> int:
     """An integer given as int or as decimal digits; bools and fractions are refused."""
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise PropertiesError("%s must be an integer, got %r" % (what, value))
@@ -181,7 +182,7 @@ def _int_field(value, what):
         raise PropertiesError("%s must be an integer, got %r" % (what, value)) from None
 
 
-def _voter(entry, index):
+def _voter(entry: Any, index: int) -> tuple[int, Any, int]:
     if not isinstance(entry, dict):
         raise PropertiesError("controllers[%d] must be a dict with id, address and port, got %r" % (index, entry))
     node_id = _int_field(entry.get("id"), "controllers[%d].id" % index)
@@ -193,15 +194,15 @@ def _voter(entry, index):
     return node_id, entry.get("address") or entry.get("host"), port
 
 
-def quorum_voters(controllers) -> str:
+def quorum_voters(controllers: Any) -> str:
     """``controller.quorum.voters`` from ``[{"id": 1, "address": "h1", "port": 9093}, ...]``
     (``host`` is accepted where ``address`` is absent), sorted by id; ids and endpoints must be
     unique."""
     if not isinstance(controllers, (list, tuple)):
         raise PropertiesError("controllers must be a list of {id, address, port}, got %r" % (controllers,))
-    seen_ids = {}
-    seen_endpoints = {}
-    parts = []
+    seen_ids: dict[int, str] = {}
+    seen_endpoints: dict[str, int] = {}
+    parts: list[str] = []
     voters = sorted((_voter(entry, index) for index, entry in enumerate(controllers)), key=lambda voter: voter[0])
     for node_id, host, port in voters:
         if not host:
@@ -219,7 +220,11 @@ def quorum_voters(controllers) -> str:
     return ",".join(parts)
 
 
-def kafka_process_properties(spec: dict) -> dict:
+_SPEC_KEYS = frozenset({"roles", "node_id", "log_dirs", "metadata_log_dir", "controllers", "zookeeper_connect",
+                        "migration", "inter_broker_protocol", "rack", "defaults", "security", "overrides"})
+
+
+def kafka_process_properties(spec: dict[str, Any]) -> dict[str, str]:
     """Merge the configuration of one Kafka process.
 
     ``spec`` keys:
@@ -238,84 +243,140 @@ def kafka_process_properties(spec: dict) -> dict:
       security         properties generated from the security description (None sets nothing)
       overrides        the user's properties (highest precedence; a value of None removes a key)
     """
+    _check_spec_keys(spec)
+    roles = _process_roles(spec.get("roles"))
+    zk_connect = spec.get("zookeeper_connect")
+    migration = bool(spec.get("migration"))
+    _check_metadata_mode(roles, zk_connect, migration)
+    node_id = _node_id(spec.get("node_id"))
+    log_dirs = _log_dirs(spec.get("log_dirs"))
+    controllers = spec.get("controllers") or []
+
+    structural = {"log.dirs": ",".join(str(d) for d in log_dirs)}
+    if zk_connect:
+        structural["zookeeper.connect"] = zk_connect
+    if migration:
+        structural["zookeeper.metadata.migration.enable"] = "true"
+    if zk_connect and "controller" not in roles:
+        structural.update(_zookeeper_broker_properties(node_id, controllers, migration, spec.get("inter_broker_protocol")))
+    else:
+        structural.update(_kraft_properties(node_id, roles, controllers))
+    structural.update(_placement_properties(spec.get("metadata_log_dir"), spec.get("rack")))
+    return _merge_layers(spec.get("defaults") or {}, structural, spec.get("security") or {}, spec.get("overrides") or {})
+
+
+def _check_spec_keys(spec: Any) -> None:
     if not isinstance(spec, dict):
         raise PropertiesError("the process description must be a dict")
-    unknown = set(spec) - {"roles", "node_id", "log_dirs", "metadata_log_dir", "controllers",
-                           "zookeeper_connect", "migration", "inter_broker_protocol", "rack", "defaults",
-                           "security", "overrides"}
+    unknown = set(spec) - _SPEC_KEYS
     if unknown:
         raise PropertiesError("unknown keys in the process description: %s" % ", ".join(sorted(unknown)))
-    roles = spec.get("roles") or []
+
+
+def _process_roles(value: Any) -> list[str]:
+    """The roles as a list (a single role may be given as a string); known roles, each once."""
+    roles = value or []
     roles = [roles] if isinstance(roles, str) else list(roles)
-    zk_connect = spec.get("zookeeper_connect")
-    bad = [r for r in roles if r not in PROCESS_ROLES]
-    if bad:
-        raise PropertiesError("unknown process role(s) %s; use broker and/or controller" % ", ".join(bad))
+    unknown = [role for role in roles if role not in PROCESS_ROLES]
+    if unknown:
+        raise PropertiesError("unknown process role(s) %s; use broker and/or controller" % ", ".join(unknown))
     if len(set(roles)) != len(roles):
         raise PropertiesError("process roles repeat: %s" % ", ".join(roles))
-    migration = bool(spec.get("migration"))
+    return roles
+
+
+def _check_metadata_mode(roles: list[str], zk_connect: Any, migration: bool) -> None:
+    """The roles, zookeeper_connect and migration describe one of: a KRaft process, a ZooKeeper-mode
+    broker (possibly in migration mode), or a KRaft controller migrating a ZooKeeper cluster."""
     if zk_connect and "controller" in roles and "broker" in roles:
         raise PropertiesError("a ZooKeeper-mode broker cannot also be a KRaft controller")
     if zk_connect and "controller" in roles and not migration:
         raise PropertiesError("a KRaft controller connects to ZooKeeper only to migrate it (set migration)")
-    zk_broker = bool(zk_connect) and "controller" not in roles
     if migration and not zk_connect:
         raise PropertiesError("migration needs zookeeper_connect (the ensemble the metadata comes from)")
     if not zk_connect and not roles:
         raise PropertiesError("a KRaft process needs roles (broker, controller or both)")
-    node_id = _int_field(spec.get("node_id"), "node_id")
+
+
+def _node_id(value: Any) -> int:
+    node_id = _int_field(value, "node_id")
     if node_id < 0:
         raise PropertiesError("node_id must not be negative, got %d" % node_id)
-    log_dirs = spec.get("log_dirs") or []
+    return node_id
+
+
+def _log_dirs(value: Any) -> list[Any]:
+    """At least one data directory, every one an absolute path (a single one may be a string)."""
+    log_dirs = value or []
     if isinstance(log_dirs, str):
         log_dirs = [log_dirs]
     if not log_dirs:
         raise PropertiesError("log_dirs must name at least one directory")
     if any(not str(d).startswith("/") for d in log_dirs):
         raise PropertiesError("log_dirs must be absolute paths: %s" % ", ".join(map(str, log_dirs)))
+    return list(log_dirs)
 
-    structural = {"log.dirs": ",".join(str(d) for d in log_dirs)}
-    controllers = spec.get("controllers") or []
-    if zk_connect:
-        structural["zookeeper.connect"] = zk_connect
+
+def _voter_ids(controllers: Any) -> set[int]:
+    return {_voter(entry, index)[0] for index, entry in enumerate(controllers)}
+
+
+def _zookeeper_broker_properties(node_id: int, controllers: Any, migration: bool, inter_broker_protocol: Any) -> dict[str, str]:
+    """broker.id and the protocol version of a ZooKeeper-mode broker; in migration mode also the
+    controller quorum it hands its metadata to."""
+    structural = {"broker.id": str(node_id)}
+    if inter_broker_protocol:
+        structural["inter.broker.protocol.version"] = str(inter_broker_protocol)
     if migration:
-        structural["zookeeper.metadata.migration.enable"] = "true"
-    if zk_broker:
-        structural["broker.id"] = str(node_id)
-        if spec.get("inter_broker_protocol"):
-            structural["inter.broker.protocol.version"] = str(spec["inter_broker_protocol"])
-        if migration:
-            if not controllers:
-                raise PropertiesError("a broker in migration mode needs the controller quorum (controllers)")
-            structural["controller.quorum.voters"] = quorum_voters(controllers)
-            if node_id in {_voter(entry, index)[0] for index, entry in enumerate(controllers)}:
-                raise PropertiesError("broker id %d is also a controller's node id; node ids must be unique "
-                                      "across the cluster" % node_id)
-    else:
         if not controllers:
-            raise PropertiesError("a KRaft process needs the controller quorum (controllers)")
-        structural["node.id"] = str(node_id)
-        structural["process.roles"] = ",".join(r for r in PROCESS_ROLES if r in roles)
+            raise PropertiesError("a broker in migration mode needs the controller quorum (controllers)")
         structural["controller.quorum.voters"] = quorum_voters(controllers)
-        voter_ids = {_voter(entry, index)[0] for index, entry in enumerate(controllers)}
-        if "controller" in roles and node_id not in voter_ids:
-            raise PropertiesError("node %d is a controller but not one of the quorum voters" % node_id)
-        if roles == ["broker"] and node_id in voter_ids:
-            raise PropertiesError("broker node id %d is also a controller's node id; "
-                                  "node ids must be unique across the cluster" % node_id)
-    if spec.get("metadata_log_dir"):
-        if not str(spec["metadata_log_dir"]).startswith("/"):
-            raise PropertiesError("metadata_log_dir must be an absolute path: %s" % spec["metadata_log_dir"])
-        structural["metadata.log.dir"] = str(spec["metadata_log_dir"])
-    if spec.get("rack") not in (None, ""):
-        structural["broker.rack"] = str(spec["rack"])
+        if node_id in _voter_ids(controllers):
+            raise PropertiesError("broker id %d is also a controller's node id; node ids must be unique "
+                                  "across the cluster" % node_id)
+    return structural
 
-    merged = {}
-    for layer in (spec.get("defaults") or {}, structural, spec.get("security") or {}):
+
+def _kraft_properties(node_id: int, roles: list[str], controllers: Any) -> dict[str, str]:
+    """node.id, process.roles and the quorum of a KRaft process (a migrating controller included):
+    a controller is one of the voters, a broker-only node is none of them."""
+    if not controllers:
+        raise PropertiesError("a KRaft process needs the controller quorum (controllers)")
+    structural = {
+        "node.id": str(node_id),
+        "process.roles": ",".join(role for role in PROCESS_ROLES if role in roles),
+        "controller.quorum.voters": quorum_voters(controllers),
+    }
+    voter_ids = _voter_ids(controllers)
+    if "controller" in roles and node_id not in voter_ids:
+        raise PropertiesError("node %d is a controller but not one of the quorum voters" % node_id)
+    if roles == ["broker"] and node_id in voter_ids:
+        raise PropertiesError("broker node id %d is also a controller's node id; "
+                              "node ids must be unique across the cluster" % node_id)
+    return structural
+
+
+def _placement_properties(metadata_log_dir: Any, rack: Any) -> dict[str, str]:
+    """metadata.log.dir (an absolute path) and broker.rack, when given."""
+    structural: dict[str, str] = {}
+    if metadata_log_dir:
+        if not str(metadata_log_dir).startswith("/"):
+            raise PropertiesError("metadata_log_dir must be an absolute path: %s" % metadata_log_dir)
+        structural["metadata.log.dir"] = str(metadata_log_dir)
+    if rack not in (None, ""):
+        structural["broker.rack"] = str(rack)
+    return structural
+
+
+def _merge_layers(defaults: dict[Any, Any], structural: dict[str, str], security: dict[Any, Any],
+                  overrides: dict[Any, Any]) -> dict[str, str]:
+    """The layers merged, later ones winning, every value as Kafka's text; property names checked."""
+    merged: dict[str, str] = {}
+    for layer in (defaults, structural, security):
         for key, value in layer.items():
             if value is not None:  # None: this layer does not set the key (never an empty value)
                 merged[str(key)] = _value_text(value)
-    for key, value in (spec.get("overrides") or {}).items():
+    for key, value in overrides.items():
         if value is None:
             merged.pop(str(key), None)
         else:
@@ -326,7 +387,7 @@ def kafka_process_properties(spec: dict) -> dict:
     return merged
 
 
-def valid_cluster_id(value) -> bool:
+def valid_cluster_id(value: Any) -> bool:
     """A KRaft cluster id: 16 bytes as URL-safe base64 without padding (22 characters), in the
     canonical form Kafka prints (the unused low bits of the last character are zero)."""
     if not isinstance(value, str) or not _CLUSTER_ID.fullmatch(value):
@@ -340,7 +401,7 @@ def valid_cluster_id(value) -> bool:
     return len(raw) == 16 and any(raw) and not value.startswith("-")
 
 
-def generate_cluster_id(random_bytes=os.urandom) -> str:
+def generate_cluster_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
     """A fresh random cluster id in Kafka's ``Uuid`` text form. Like Kafka, ids whose text
     starts with '-' (they look like command-line options) are drawn again."""
     while True:

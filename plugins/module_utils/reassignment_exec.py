@@ -19,16 +19,32 @@ waits for any reassignment already in flight (the remainder of an interrupted ru
 throttle re-applied to it, and only then submits its own; :func:`effective_assignment` gives the
 assignment as it will be once the in-flight moves finish, which is what a new plan starts from.
 
+The replication throttle constants (:data:`THROTTLE_RATE_KEYS`, :data:`THROTTLE_REPLICA_KEYS`,
+:data:`MIN_THROTTLE`) live here only; kafka_topic and kafka_reassignment import them.
+
 The pure functions take plain dicts and lists and are unit-tested without a cluster.
 """
 from __future__ import annotations
 
 import contextlib
 import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+if TYPE_CHECKING:  # only for the annotations: the executor works with anything that answers like KafkaAdmin
+    from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin
+
+# Kafka's replication throttles: the rates are broker configs, the throttled replica lists topic configs.
 THROTTLE_RATE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttled.rate")
 THROTTLE_REPLICA_KEYS = ("leader.replication.throttled.replicas", "follower.replication.throttled.replicas")
+# The lowest throttle the modules accept, bytes per second: a lower rate would stall replication.
+MIN_THROTTLE = 1024
 DEFAULT_MAX_MOVES_PER_BROKER = 5
+
+PartitionKey = tuple[str, int]
+Assignment = dict[PartitionKey, list[int]]  # {(topic, partition): replicas}
+Entry = dict[str, Any]  # {"topic", "partition", "replicas"}, Kafka's reassignment JSON entry
+Throttles = dict[str, dict[str, dict[str, Any]]]  # {"topics": {name: {key: value}}, "brokers": {id: {key: value}}}
+Progress = Callable[[str], None]
 
 
 class ReassignmentError(Exception):
@@ -36,24 +52,32 @@ class ReassignmentError(Exception):
 
 
 # -- pure helpers -------------------------------------------------------------------------------
-def key_of(entry) -> tuple:
+def throttle_problem(rate: int | None) -> str | None:
+    """What is wrong with the ``throttle`` option ``rate`` (bytes per second), or None."""
+    if rate is not None and rate < MIN_THROTTLE:
+        return ("throttle is in bytes per second and must be at least %d (got %d); a lower rate would stall "
+                "replication" % (MIN_THROTTLE, rate))
+    return None
+
+
+def key_of(entry: Entry) -> PartitionKey:
     return (entry["topic"], int(entry["partition"]))
 
 
-def name_of(key) -> str:
+def name_of(key: PartitionKey) -> str:
     return "%s-%d" % key
 
 
-def assignment_map(partitions) -> dict:
+def assignment_map(partitions: Iterable[Entry]) -> Assignment:
     """``{(topic, partition): [replicas]}`` from a list of ``{"topic", "partition", "replicas"}``."""
     return {key_of(p): list(p["replicas"]) for p in partitions}
 
 
-def as_partition_list(mapping) -> list:
+def as_partition_list(mapping: Assignment) -> list[Entry]:
     return [{"topic": t, "partition": p, "replicas": list(r)} for (t, p), r in sorted(mapping.items())]
 
 
-def effective_assignment(current: dict, in_flight: dict) -> dict:
+def effective_assignment(current: Assignment, in_flight: dict[PartitionKey, dict[str, list[int]]]) -> Assignment:
     """The assignment once the in-flight reassignments complete.
 
     ``current``: ``{(topic, partition): replicas}`` as the metadata shows them (during a
@@ -67,14 +91,14 @@ def effective_assignment(current: dict, in_flight: dict) -> dict:
     return result
 
 
-def move_load(old, new) -> dict:
+def move_load(old: list[int], new: list[int]) -> dict[int, int]:
     """``{broker: moves}``: the replica moves a partition change puts on each broker. Every
     added replica counts for the broker receiving it and for the leader sending it; a pure
     reorder or a dropped replica costs nothing."""
     added = [b for b in new if b not in old]
     if not added:
         return {}
-    load = {}
+    load: dict[int, int] = {}
     for broker in added:
         load[broker] = load.get(broker, 0) + 1
     if old:
@@ -82,8 +106,8 @@ def move_load(old, new) -> dict:
     return load
 
 
-def split_batches(current: dict, proposed, max_moves_per_broker: int = DEFAULT_MAX_MOVES_PER_BROKER,
-                  sizes: dict | None = None) -> list:
+def split_batches(current: Assignment, proposed: Iterable[Entry], max_moves_per_broker: int = DEFAULT_MAX_MOVES_PER_BROKER,
+                  sizes: dict[PartitionKey, int] | None = None) -> list[list[Entry]]:
     """Cut ``proposed`` (a list of ``{"topic", "partition", "replicas"}``) into batches.
 
     In each batch no broker carries more than ``max_moves_per_broker`` moves (:func:`move_load`),
@@ -95,13 +119,15 @@ def split_batches(current: dict, proposed, max_moves_per_broker: int = DEFAULT_M
     if max_moves_per_broker < 1:
         raise ValueError("max_moves_per_broker must be at least 1, got %r" % max_moves_per_broker)
     sizes = sizes or {}
-    moving, light = [], []
+    moving: list[tuple[PartitionKey, Entry, dict[int, int]]] = []
+    light: list[tuple[PartitionKey, Entry, dict[int, int]]] = []
     for entry in proposed:
         key = key_of(entry)
         load = move_load(current.get(key, []), entry["replicas"])
         (moving if load else light).append((key, entry, load))
     moving.sort(key=lambda item: (-sizes.get(item[0], 0), item[0]))
-    batches, loads = [], []
+    batches: list[list[Entry]] = []
+    loads: list[dict[int, int]] = []
     for _key, entry, load in moving:
         index = _first_fit(loads, load, max_moves_per_broker)
         if index == len(loads):
@@ -117,7 +143,7 @@ def split_batches(current: dict, proposed, max_moves_per_broker: int = DEFAULT_M
     return [sorted(batch, key=key_of) for batch in batches]
 
 
-def _first_fit(loads, load, cap) -> int:
+def _first_fit(loads: list[dict[int, int]], load: dict[int, int], cap: int) -> int:
     """The first batch whose brokers all have room for ``load`` (a broker with nothing yet
     always has room), or ``len(loads)`` for a new batch."""
     for index, used in enumerate(loads):
@@ -126,9 +152,10 @@ def _first_fit(loads, load, cap) -> int:
     return len(loads)
 
 
-def batch_summary(current: dict, batch) -> dict:
+def batch_summary(current: Assignment, batch: list[Entry]) -> dict[str, Any]:
     """Counts of one batch: partitions, replica moves, receiving brokers."""
-    moves, receivers = 0, set()
+    moves = 0
+    receivers: set[int] = set()
     for entry in batch:
         old = current.get(key_of(entry), [])
         added = [b for b in entry["replicas"] if b not in old]
@@ -137,7 +164,8 @@ def batch_summary(current: dict, batch) -> dict:
     return {"partitions": len(batch), "replica_moves": moves, "receiving_brokers": sorted(receivers)}
 
 
-def throttle_configs(current: dict, batch, rate: int | None) -> tuple:
+def throttle_configs(current: Assignment, batch: Iterable[Entry],
+                     rate: int | None) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """The throttles of one batch: ``(topic_configs, broker_configs)``, each
     ``{name: {key: value}}``, empty when ``rate`` is None.
 
@@ -147,7 +175,9 @@ def throttle_configs(current: dict, batch, rate: int | None) -> tuple:
     a moving replica: both throttled rates set to ``rate`` bytes per second."""
     if rate is None:
         return {}, {}
-    leaders, followers, brokers = {}, {}, set()
+    leaders: dict[str, list[str]] = {}
+    followers: dict[str, list[str]] = {}
+    brokers: set[int] = set()
     for entry in batch:
         topic, partition = key_of(entry)
         old = current.get((topic, partition), [])
@@ -166,10 +196,10 @@ def throttle_configs(current: dict, batch, rate: int | None) -> tuple:
     return topics, rates
 
 
-def throttles_in(topic_configs: dict, broker_configs: dict) -> dict:
+def throttles_in(topic_configs: dict[str, dict[str, Any]], broker_configs: dict[str, dict[str, Any]]) -> Throttles:
     """The replication throttles present in describe results: ``{"topics": {name: {key: value}},
     "brokers": {id: {key: value}}}`` (empty values, Kafka's default, do not count)."""
-    found = {"topics": {}, "brokers": {}}
+    found: Throttles = {"topics": {}, "brokers": {}}
     for kind, configs, keys in (("topics", topic_configs, THROTTLE_REPLICA_KEYS),
                                 ("brokers", broker_configs, THROTTLE_RATE_KEYS)):
         for name, entries in sorted(configs.items()):
@@ -179,7 +209,7 @@ def throttles_in(topic_configs: dict, broker_configs: dict) -> dict:
     return found
 
 
-def mismatches(targets: dict, actual: dict) -> list:
+def mismatches(targets: Assignment, actual: Assignment) -> list[tuple[PartitionKey, list[int] | None, list[int]]]:
     """Partitions whose replica list (order included) is not the target: ``[(key, actual, target)]``."""
     return [(key, actual.get(key), replicas) for key, replicas in sorted(targets.items())
             if actual.get(key) != replicas]
@@ -192,26 +222,29 @@ class Executor:
     ``progress(message)`` receives a line at every state change; ``clock``/``sleep`` are
     injectable for tests."""
 
-    def __init__(self, admin, throttle=None, timeout=3600, poll_interval=2.0, progress=None,
-                 clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, admin: KafkaAdmin, throttle: int | None = None, timeout: float = 3600, poll_interval: float = 2.0,
+                 progress: Progress | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.admin = admin
         self.throttle = throttle
         self.timeout = timeout
         self.poll_interval = poll_interval
-        self.progress = progress or (lambda message: None)
+        self.progress: Progress = progress or (lambda message: None)
         self.clock = clock
         self.sleep = sleep
-        self.log = []
-        self.throttled_topics = set()
-        self.throttled_brokers = set()
-        self.throttle_seen = {}
+        self.log: list[str] = []
+        self.throttled_topics: set[str] = set()
+        self.throttled_brokers: set[str] = set()
+        self.throttle_seen: dict[str, Any] = {}
 
-    def say(self, message):
+    def say(self, message: str) -> None:
         self.log.append(message)
         self.progress(message)
 
     # throttles ----------------------------------------------------------------------------------
-    def set_throttles(self, current, batch):
+    def set_throttles(self, current: Assignment, batch: list[Entry]) -> None:
+        if self.throttle is None:
+            return
         topics, brokers = throttle_configs(current, batch, self.throttle)
         if not topics:
             return
@@ -224,23 +257,23 @@ class Executor:
         self.say("throttle %d B/s on brokers %s and on the moving replicas of %d topic(s)" % (
             self.throttle, ",".join(sorted(brokers, key=int)), len(topics)))
 
-    def clear_throttles(self, topics=None, brokers=None):
+    def clear_throttles(self, topics: Iterable[str] | None = None, brokers: Iterable[Any] | None = None) -> dict[str, list[Any]]:
         """Delete the replication throttles of ``topics`` and ``brokers`` (default: those this
         executor set). Returns what was removed."""
-        topics = sorted(self.throttled_topics if topics is None else topics)
-        brokers = sorted(self.throttled_brokers if brokers is None else brokers, key=int)
-        if topics:
-            self.admin.alter_configs("topic", {t: dict.fromkeys(THROTTLE_REPLICA_KEYS) for t in topics})
-        if brokers:
-            self.admin.alter_configs("broker", {b: dict.fromkeys(THROTTLE_RATE_KEYS) for b in brokers})
-        self.throttled_topics.difference_update(topics)
-        self.throttled_brokers.difference_update(brokers)
-        if topics or brokers:
-            names = ",".join(map(str, brokers)) or "-"
-            self.say("throttles removed from %d topic(s) and broker(s) %s" % (len(topics), names))
-        return {"topics": topics, "brokers": [int(b) for b in brokers]}
+        topic_names = sorted(self.throttled_topics if topics is None else topics)
+        broker_ids = sorted(self.throttled_brokers if brokers is None else brokers, key=int)
+        if topic_names:
+            self.admin.alter_configs("topic", {t: dict.fromkeys(THROTTLE_REPLICA_KEYS) for t in topic_names})
+        if broker_ids:
+            self.admin.alter_configs("broker", {b: dict.fromkeys(THROTTLE_RATE_KEYS) for b in broker_ids})
+        self.throttled_topics.difference_update(topic_names)
+        self.throttled_brokers.difference_update(broker_ids)
+        if topic_names or broker_ids:
+            names = ",".join(map(str, broker_ids)) or "-"
+            self.say("throttles removed from %d topic(s) and broker(s) %s" % (len(topic_names), names))
+        return {"topics": topic_names, "brokers": [int(b) for b in broker_ids]}
 
-    def stale_throttles(self):
+    def stale_throttles(self) -> Throttles:
         """Replication throttles present on the cluster (every topic and live broker)."""
         partitions = self.admin.partitions()
         topics = sorted({p["topic"] for p in partitions})
@@ -248,11 +281,11 @@ class Executor:
         return throttles_in(self.admin.configs("topic", topics), self.admin.configs("broker", brokers))
 
     # waiting ----------------------------------------------------------------------------------
-    def current(self) -> dict:
+    def current(self) -> Assignment:
         return {(p["topic"], p["partition"]): p["replicas"] for p in self.admin.partitions()}
 
-    def wait(self, keys, label, deadline, hint="Kafka goes on moving them: run again to resume, or use state=cancelled "
-                                               "to revert them"):
+    def wait(self, keys: Iterable[PartitionKey], label: str, deadline: float,
+             hint: str = "Kafka goes on moving them: run again to resume, or use state=cancelled to revert them") -> None:
         """Poll until none of ``keys`` is being reassigned."""
         keys = set(keys)
         last = None
@@ -270,7 +303,7 @@ class Executor:
                     label, int(self.clock() - started), ", ".join(name_of(k) for k in sorted(ongoing)[:20]), hint))
             self.sleep(self.poll_interval)
 
-    def verify(self, targets):
+    def verify(self, targets: Assignment) -> None:
         """Wait (briefly: metadata propagates) until every partition has its target replica list."""
         deadline = self.clock() + 60
         while True:
@@ -283,7 +316,7 @@ class Executor:
             self.sleep(self.poll_interval)
 
     # the run ------------------------------------------------------------------------------------
-    def resume(self):
+    def resume(self) -> list[str]:
         """Finish the reassignments already in flight (an interrupted run): throttle them if a
         throttle is set, wait, verify. Returns the partitions that were in flight."""
         in_flight = self.admin.reassignments()
@@ -300,7 +333,7 @@ class Executor:
         return sorted(name_of(k) for k in in_flight)
 
     @contextlib.contextmanager
-    def throttled(self, current, batch):
+    def throttled(self, current: Assignment, batch: list[Entry]) -> Iterator[None]:
         """Throttles on for the block and off after it, whatever happens in it. A failure to
         remove them is reported without hiding the error of the block, if there was one."""
         try:
@@ -315,7 +348,7 @@ class Executor:
             raise
         self.clear_throttles()
 
-    def revert_accepted(self, targets, refused, label):
+    def revert_accepted(self, targets: dict[PartitionKey, Any], refused: dict[PartitionKey, str], label: str) -> None:
         """Kafka refused part of a batch: cancel the part it accepted (so nothing goes on moving
         unthrottled once the throttles come off), wait for that, and fail saying what state each
         partition is in. A partition that only dropped replicas may have finished already; Kafka
@@ -341,7 +374,7 @@ class Executor:
             parts.append("cancelling %s failed" % "; ".join("%s (%s)" % (name_of(k), e) for k, e in sorted(failed.items())))
         raise ReassignmentError("; ".join(parts) + ", nothing else was submitted")
 
-    def run_batch(self, batch, label):
+    def run_batch(self, batch: list[Entry], label: str) -> dict[str, Any]:
         current = self.current()
         targets = assignment_map(batch)
         started = self.clock()
@@ -356,9 +389,10 @@ class Executor:
         return summary
 
 
-def execute_reassignment(admin, partitions, throttle=None, timeout=3600, progress=None,
-                         max_moves_per_broker=DEFAULT_MAX_MOVES_PER_BROKER, elect_leaders=True,
-                         poll_interval=2.0, sizes=None) -> dict:
+def execute_reassignment(admin: KafkaAdmin, partitions: list[Entry], throttle: int | None = None, timeout: float = 3600,
+                         progress: Progress | None = None, max_moves_per_broker: int = DEFAULT_MAX_MOVES_PER_BROKER,
+                         elect_leaders: bool = True, poll_interval: float = 2.0,
+                         sizes: dict[PartitionKey, int] | None = None) -> dict[str, Any]:
     """Apply ``partitions`` (the planner's ``proposed["partitions"]``) to the cluster.
 
     Finishes any reassignment already in flight first, then runs the batches of
@@ -377,7 +411,7 @@ def execute_reassignment(admin, partitions, throttle=None, timeout=3600, progres
             index, len(batches), summary["partitions"], summary["replica_moves"],
             ",".join(map(str, summary["receiving_brokers"])) or "-"))
         done.append(executor.run_batch(batch, "batch %d/%d" % (index, len(batches))))
-    elected = {"elected": [], "errors": {}}
+    elected: dict[str, Any] = {"elected": [], "errors": {}}
     if elect_leaders and partitions:
         elected = admin.elect_preferred_leaders([key_of(p) for p in partitions])
         executor.say("preferred leader election: %d leader(s) moved" % len(elected["elected"]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
+from typing import Any
 
 __all__ = [
     "ZookeeperError",
@@ -55,7 +56,7 @@ class ZookeeperError(ValueError):
     """An ensemble description that cannot produce a valid configuration."""
 
 
-def _int(value, what):
+def _int(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise ZookeeperError("%s must be an integer, got %r" % (what, value))
     try:
@@ -64,10 +65,10 @@ def _int(value, what):
         raise ZookeeperError("%s must be an integer, got %r" % (what, value)) from None
 
 
-def _servers(servers):
+def _servers(servers: Any) -> list[dict[str, Any]]:
     if not isinstance(servers, (list, tuple)) or not servers:
         raise ZookeeperError("servers must be a non-empty list of {myid, address}")
-    result = []
+    result: list[dict[str, Any]] = []
     for index, entry in enumerate(servers):
         if not isinstance(entry, dict):
             raise ZookeeperError("servers[%d] must be a dict with myid and address, got %r" % (index, entry))
@@ -84,11 +85,11 @@ def _servers(servers):
     return sorted(result, key=lambda s: s["myid"])
 
 
-def _bracket(address):
+def _bracket(address: str) -> str:
     return "[%s]" % address if ":" in address and not address.startswith("[") else address
 
 
-def zoo_cfg(spec: dict) -> dict:
+def zoo_cfg(spec: dict[str, Any]) -> dict[str, str]:
     """The settings of one ZooKeeper server, every value a string.
 
     ``spec`` keys:
@@ -146,7 +147,7 @@ def zoo_cfg(spec: dict) -> dict:
         for server in servers:
             structural["server.%d" % server["myid"]] = "%s:%d:%d" % (_bracket(server["address"]), quorum_port,
                                                                      election_port)
-    merged = {}
+    merged: dict[str, str] = {}
     for layer in (spec.get("defaults") or {}, structural, security):
         for key, value in layer.items():
             if value is not None:
@@ -165,7 +166,7 @@ def zoo_cfg(spec: dict) -> dict:
     return merged
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
@@ -173,7 +174,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def zookeeper_connect(servers, port, chroot="") -> str:
+def zookeeper_connect(servers: Any, port: Any, chroot: str | None = "") -> str:
     """``host:port,host:port/chroot`` for the ensemble, sorted by myid."""
     port = _int(port, "port")
     if not 0 < port < 65536:
@@ -185,7 +186,7 @@ def zookeeper_connect(servers, port, chroot="") -> str:
     return hosts + chroot
 
 
-def parse_four_letter_word(text: str) -> dict:
+def parse_four_letter_word(text: str) -> dict[str, Any]:
     """The answer to ``srvr``/``stat`` (``Key: value`` lines) or ``mntr`` (``key<TAB>value``
     lines) as a dict, plus ``mode`` (leader, follower, standalone, observer) when it says.
 
@@ -197,7 +198,7 @@ def parse_four_letter_word(text: str) -> dict:
                              % text.strip())
     if "not currently serving requests" in text:
         return {"serving": False, "mode": None}
-    result = {}
+    result: dict[str, Any] = {}
     for line in text.splitlines():
         separator = "\t" if "\t" in line else ": "
         if separator not in line:
@@ -210,7 +211,7 @@ def parse_four_letter_word(text: str) -> dict:
     return result
 
 
-def restart_order(modes: dict) -> list:
+def restart_order(modes: dict[str, str | None]) -> list[str]:
     """Hosts in the order a rolling restart takes them: followers (and observers) first, by name,
     then the leader, so the ensemble elects a new leader once, at the end. ``modes`` maps host ->
     mode as :func:`parse_four_letter_word` reports it (None for a server that does not answer:
@@ -223,7 +224,7 @@ def restart_order(modes: dict) -> list:
     return silent + others + leaders
 
 
-def ensemble_errors(servers: list, version: str = "") -> list:
+def ensemble_errors(servers: list[dict[str, Any]], version: str = "") -> list[str]:
     """Problems with the ZooKeeper ensemble of the inventory. ``servers``: ``[{"host", "myid",
     "address"}]``; ``version``: the Kafka version whose distribution runs the ensemble."""
     errors = []
@@ -235,7 +236,7 @@ def ensemble_errors(servers: list, version: str = "") -> list:
                       % (count, count, count - 1))
     elif count not in ENSEMBLE_SIZES:
         errors.append("%d ZooKeeper servers: an ensemble has 1, 3 or 5 servers; more slow every write" % count)
-    by_id = {}
+    by_id: dict[int, list[str]] = {}
     for server in servers:
         myid = server.get("myid")
         if myid is None:
@@ -254,7 +255,7 @@ def ensemble_errors(servers: list, version: str = "") -> list:
     return errors
 
 
-def mode_errors(mode: str, properties: dict, version: str = "") -> list:
+def mode_errors(mode: str, properties: dict[str, Any] | None, version: str = "") -> list[str]:
     """Settings that contradict the metadata mode: KRaft-only broker properties in ZooKeeper mode,
     ``zookeeper.connect`` in KRaft mode, ZooKeeper mode on Kafka 4."""
     errors = []
@@ -277,7 +278,7 @@ def mode_errors(mode: str, properties: dict, version: str = "") -> list:
     return errors
 
 
-def metadata_mode(properties) -> str:
+def metadata_mode(properties: dict[str, Any] | None) -> str:
     """Where one Kafka process stands, from its ``server.properties`` (a dict; None or {} when
     there is none yet): ``absent``, ``zookeeper`` (a ZooKeeper-mode broker), ``migration`` (a
     ZooKeeper-mode broker or a controller with ``zookeeper.metadata.migration.enable``) or
@@ -294,7 +295,7 @@ def metadata_mode(properties) -> str:
     return "absent"
 
 
-def migration_state(jmx_output: str) -> dict:
+def migration_state(jmx_output: str | None) -> dict[str, Any]:
     """The ZkMigrationState a controller reports, from the CSV ``kafka.tools.JmxTool --one-time``
     prints (a header line of attribute names, then one line of values).
 

@@ -277,14 +277,16 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
     KafkaAdminError,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import PlanningError, plan_reassignment
-from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import effective_assignment
+from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import (
+    THROTTLE_REPLICA_KEYS,
+    ReassignmentError,
+    effective_assignment,
+    throttle_problem,
+)
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
 TOPIC_SOURCE = "DYNAMIC_TOPIC_CONFIG"
-# Set and removed by reassignments in progress; never purged, only managed when listed.
-THROTTLE_REPLICA_KEYS = ("leader.replication.throttled.replicas", "follower.replication.throttled.replicas")
 MAX_NAME_LENGTH = 249
-MIN_THROTTLE = 1024
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _CONFIG_KEY = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
 
@@ -310,9 +312,9 @@ def validate(params):
     for option in ("partitions", "replication_factor"):
         if params[option] is not None and params[option] < 1:
             raise TopicError("%s must be at least 1, got %d" % (option, params[option]))
-    if params["throttle"] is not None and params["throttle"] < MIN_THROTTLE:
-        raise TopicError("throttle is in bytes per second and must be at least %d (got %d); a lower rate would "
-                         "stall replication" % (MIN_THROTTLE, params["throttle"]))
+    problem = throttle_problem(params["throttle"])
+    if problem:
+        raise TopicError(problem)
     if params["timeout"] < 1:
         raise TopicError("timeout must be at least 1 second, got %d" % params["timeout"])
 
@@ -386,7 +388,7 @@ def config_changes(current, desired, purge):
     to_set = {key: value for key, value in sorted(desired.items())
               if value is not None and current.get(key) != value}
     to_delete = {key for key, value in desired.items() if value is None and key in current}
-    if purge:
+    if purge:  # the replica throttles belong to reassignments in progress: never purged, only managed when listed
         to_delete |= {key for key in current if key not in desired and key not in THROTTLE_REPLICA_KEYS}
     return to_set, sorted(to_delete)
 
@@ -520,27 +522,23 @@ def wait_until(check, timeout, what):
 
 
 def load_executor():
-    """``(execute_reassignment, errors it raises)`` from the collection's reassignment executor,
-    imported when a replication factor change needs it."""
+    """``execute_reassignment`` of the collection's reassignment executor, imported when a
+    replication factor change needs it."""
     try:
         from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import execute_reassignment
     except ImportError as exc:
         raise TopicError("changing the replication factor needs plugins/module_utils/reassignment_exec.py, which this "
                          "installation of kafkaops.platform lacks (%s); install a complete collection" % exc) from exc
-    try:
-        from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import ReassignmentError
-    except ImportError:  # an executor that reports its failures as KafkaAdminError only
-        return execute_reassignment, (KafkaAdminError,)
-    return execute_reassignment, (KafkaAdminError, ReassignmentError)
+    return execute_reassignment
 
 
 def execute_replication_change(admin, proposed, params, progress):
     """Run the planned moves through the collection's reassignment executor."""
-    execute_reassignment, failures = load_executor()
+    execute_reassignment = load_executor()
     try:
         return execute_reassignment(admin, proposed, throttle=params["throttle"], timeout=params["timeout"],
                                     progress=progress)
-    except failures as exc:
+    except (KafkaAdminError, ReassignmentError) as exc:
         raise TopicError("changing the replication factor of %s failed: %s; run the task again to finish it"
                          % (params["name"], exc)) from exc
 

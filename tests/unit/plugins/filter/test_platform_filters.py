@@ -49,7 +49,7 @@ PEM_TLS = {
 def test_the_filters():
     assert sorted(FILTERS) == sorted([
         "kafka_process_properties", "to_java_properties", "from_java_properties", "kafka_topology",
-        "kafka_preflight_errors", "kafka_cluster_id", "kafka_listener_port", "kafka_process_ports",
+        "kafka_preflight_errors", "kafka_cluster_id", "kafka_bootstrap_servers", "kafka_listener_port", "kafka_process_ports",
         "kafka_security_has_secrets", "kafka_san", "kafka_tls_files", "kafka_secret_values",
         "kafka_zookeeper_servers", "kafka_zoo_cfg", "kafka_zookeeper_connect", "kafka_zookeeper_restart_order",
         "kafka_metadata_mode", "kafka_zk_migration_state",
@@ -259,6 +259,39 @@ def test_listener_port_without_a_controller_listener():
 ])
 def test_process_ports(description, roles, ports):
     assert FILTERS["kafka_process_ports"](description, roles=roles) == ports
+
+
+# --------------------------------------------------------------------------------------------------
+# kafka_bootstrap_servers
+# --------------------------------------------------------------------------------------------------
+
+BROKERS = {"controllers": [], "processes": {},
+           "brokers": [{"id": 1, "host": "k1", "address": "10.0.0.1"}, {"id": 2, "host": "k2", "address": "k2"}]}
+
+
+def test_bootstrap_servers_use_the_advertised_admin_port():
+    assert FILTERS["kafka_bootstrap_servers"](BROKERS, security=SCRAM) == ["10.0.0.1:9094", "k2:9094"]
+    assert FILTERS["kafka_bootstrap_servers"](BROKERS) == ["10.0.0.1:9092", "k2:9092"]
+    assert FILTERS["kafka_bootstrap_servers"](BROKERS["brokers"][1:], security=SCRAM, target="vm", override=["lb:1"]) == ["k2:9094"]
+    assert FILTERS["kafka_bootstrap_servers"](BROKERS, security=SCRAM, target="openshift", override=["lb:1"]) == ["lb:1"]
+
+
+def test_bootstrap_servers_are_what_the_role_expression_gave():
+    """The filter replaces ``brokers | map(attribute='address') | product([port]) | map('join', ':')``."""
+    port = FILTERS["kafka_listener_port"](SCRAM, role="admin", advertised=True)
+    expected = [":".join(str(part) for part in pair) for pair in [(b["address"], port) for b in BROKERS["brokers"]]]
+    assert FILTERS["kafka_bootstrap_servers"](BROKERS, security=SCRAM, target="kubernetes", override=[]) == expected
+
+
+def test_bootstrap_servers_take_keywords_only():
+    with pytest.raises(TypeError):
+        platform.kafka_bootstrap_servers(BROKERS, SCRAM)  # pylint: disable=too-many-function-args
+
+
+def test_bootstrap_server_errors_become_filter_errors():
+    with pytest.raises(AnsibleFilterError, match="kafka_bootstrap_servers: target must be one of vm, kubernetes, openshift") as caught:
+        FILTERS["kafka_bootstrap_servers"](BROKERS, target="k8s")
+    assert isinstance(caught.value.__cause__, sec.SecurityConfigError)
 
 
 # --------------------------------------------------------------------------------------------------

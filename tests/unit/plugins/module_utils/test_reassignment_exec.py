@@ -345,6 +345,16 @@ def test_no_throttles_for_reorders_drops_or_without_a_rate():
     assert rx.throttle_configs(CURRENT, [], 1048576) == ({}, {})
 
 
+@pytest.mark.parametrize("rate, problem", [
+    (None, None), (1024, None), (10485760, None),
+    (1023, "throttle is in bytes per second and must be at least 1024 (got 1023); a lower rate would stall replication"),
+    (0, "throttle is in bytes per second and must be at least 1024 (got 0); a lower rate would stall replication"),
+])
+def test_throttle_problem(rate, problem):
+    assert rx.MIN_THROTTLE == 1024
+    assert rx.throttle_problem(rate) == problem
+
+
 # -- effective_assignment, mismatches, throttles_in, batch_summary -------------------------------------
 def test_effective_assignment():
     current = {("t", 0): [4, 2, 3, 1], ("t", 1): [2, 3, 1], ("t", 2): [5, 1, 2], ("t", 3): [1, 2]}

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
+from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import ReassignmentError
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_topic
 from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import (
     ExitJson,
@@ -139,13 +140,11 @@ def cluster(monkeypatch):
 
 @pytest.fixture
 def executor(monkeypatch, cluster):
-    """A stand-in for plugins/module_utils/reassignment_exec.py: applies the replica lists at once."""
+    """A stand-in for plugins/module_utils/reassignment_exec.py: applies the replica lists at once and
+    fails, when told to, with the executor's own ReassignmentError (or any other error)."""
     fake = types.ModuleType(EXECUTOR)
     fake.runs = []
     fake.fail_with = None
-
-    class ReassignmentError(Exception):
-        pass
 
     def execute_reassignment(admin, partitions, throttle=None, timeout=3600, progress=None):
         fake.runs.append({"partitions": partitions, "throttle": throttle, "timeout": timeout})

@@ -1,0 +1,94 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""What every API object of the cluster shares: labels, selectors and metadata, and the small
+objects (Services, Routes) and data blocks (ConfigMap/Secret) the manifests are built from."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Dict, Iterable, List, Optional
+
+BROKER_LABEL = "kafkaops.platform/broker"
+MANAGED_BY = "kafkaops.platform"
+
+# an API object, the spec manifests() renders, the canonical security description
+# (security.normalize) and one of its listeners: plain dicts
+Object = Dict[str, Any]
+Spec = Dict[str, Any]
+Security = Dict[str, Any]
+Listener = Dict[str, Any]
+
+
+def set_name(name: str, component: str) -> str:
+    """The StatefulSet (and headless Service) of a process kind."""
+    return "%s-%s" % (name, component)
+
+
+def object_labels(spec: Spec, component: Optional[str] = None) -> Dict[str, str]:
+    """The labels of an object of the cluster (of one process kind, with ``component``), with the user's own."""
+    labels = {"app.kubernetes.io/name": "kafka", "app.kubernetes.io/instance": spec["name"],
+              "app.kubernetes.io/managed-by": MANAGED_BY}
+    if component:
+        labels["app.kubernetes.io/component"] = component
+    labels.update(spec.get("labels") or {})
+    return labels
+
+
+def pod_selector(spec: Spec, component: Optional[str] = None) -> Dict[str, str]:
+    """The labels that select the cluster's pods (of one process kind, with ``component``)."""
+    selector = {"app.kubernetes.io/name": "kafka", "app.kubernetes.io/instance": spec["name"]}
+    if component:
+        selector["app.kubernetes.io/component"] = component
+    return selector
+
+
+def broker_selector(spec: Spec) -> Dict[str, str]:
+    """Every pod that serves clients (broker and combined StatefulSets)."""
+    return dict(pod_selector(spec), **{BROKER_LABEL: "true"})
+
+
+def object_meta(spec: Spec, name: str, component: Optional[str] = None,
+                annotations: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """``metadata`` of an object: name, namespace, labels, annotations."""
+    meta: Dict[str, Any] = {"name": name, "namespace": spec["namespace"], "labels": object_labels(spec, component)}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def digest(value: Any) -> str:
+    """A stable sha256 of any JSON-able value (pod template annotation: a change rolls the pods)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def service_object(spec: Spec, name: str, component: Optional[str], ports: List[Dict[str, Any]], selector: Dict[str, str],
+                   kind: str = "ClusterIP", headless: bool = False, annotations: Optional[Dict[str, str]] = None,
+                   extra: Optional[Dict[str, Any]] = None) -> Object:
+    """A Service: headless (a StatefulSet's pod names), or of ``kind`` (ClusterIP, NodePort, LoadBalancer)."""
+    body: Dict[str, Any] = {"selector": selector, "ports": ports}
+    if headless:
+        body.update({"clusterIP": "None", "publishNotReadyAddresses": True})
+    else:
+        body["type"] = kind
+    body.update(extra or {})
+    return {"apiVersion": "v1", "kind": "Service", "metadata": object_meta(spec, name, component, annotations),
+            "spec": body}
+
+
+def service_ports(ports: Iterable[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Service ports from ``[{"name", "port"}]`` (the same port on the pods)."""
+    return [{"name": p["name"], "port": p["port"], "targetPort": p["port"], "protocol": "TCP"} for p in ports]
+
+
+def route_object(spec: Spec, name: str, host: str, service: str, port_name: str) -> Object:
+    """An OpenShift Route that passes TLS through to ``service`` by SNI."""
+    return {"apiVersion": "route.openshift.io/v1", "kind": "Route", "metadata": object_meta(spec, name, "broker"),
+            "spec": {"host": host, "to": {"kind": "Service", "name": service, "weight": 100},
+                     "port": {"targetPort": port_name},
+                     "tls": {"termination": "passthrough", "insecureEdgeTerminationPolicy": "None"},
+                     "wildcardPolicy": "None"}}
+
+
+def object_data(kind: str, values: Dict[str, str]) -> Dict[str, Dict[str, str]]:
+    """ConfigMap data stays text; Secret values go to stringData (the API server encodes them)."""
+    return {"stringData" if kind == "Secret" else "data": dict(values)}

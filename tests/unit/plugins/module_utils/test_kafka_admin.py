@@ -1,0 +1,211 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Tests of plugins/module_utils/kafka_admin.py: how KafkaAdmin turns kafka-python's answers into
+plain dicts and its failures into KafkaAdminError messages, against a stand-in for
+KafkaAdminClient that answers as kafka-python 3 does. The ACL and SCRAM helpers run through the
+kafka_acl and kafka_user module tests; a real cluster is in tests/integration."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+from kafka import TopicPartition
+from kafka.errors import NotControllerError
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import kafka_admin
+from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, KafkaAdminError
+
+
+class FakeClient:
+    """KafkaAdminClient's answers, set per test in ``answers`` (a callable answer is called with
+    the request); every request is kept in ``requests``."""
+
+    answers: dict = {}
+    requests: list = []
+    closed = 0
+
+    def __init__(self, **config):
+        self.config = config
+
+    def close(self):
+        FakeClient.closed += 1
+
+    def __getattr__(self, name):
+        if name not in self.answers:
+            raise AttributeError(name)
+
+        def call(*args, **kwargs):
+            self.requests.append((name, args, kwargs))
+            answer = self.answers[name]
+            return answer(*args, **kwargs) if callable(answer) else answer
+
+        return call
+
+
+@pytest.fixture
+def admin(monkeypatch):
+    monkeypatch.setattr(kafka_admin, "KafkaAdminClient", FakeClient)
+    monkeypatch.setattr(kafka_admin, "HAS_KAFKA", True)
+    monkeypatch.setattr(FakeClient, "answers", {})
+    monkeypatch.setattr(FakeClient, "requests", [])
+    monkeypatch.setattr(FakeClient, "closed", 0)
+    with KafkaAdmin(["b1:9092"], request_timeout=7) as connected:
+        yield connected
+
+
+def test_connects_with_the_settings_given_and_closes(monkeypatch):
+    monkeypatch.setattr(kafka_admin, "KafkaAdminClient", FakeClient)
+    monkeypatch.setattr(kafka_admin, "HAS_KAFKA", True)
+    monkeypatch.setattr(FakeClient, "closed", 0)
+    with KafkaAdmin(("b1:9092", "b2:9092"), request_timeout=7, client_id="me") as admin:
+        assert admin.raw.config == {"bootstrap_servers": ["b1:9092", "b2:9092"], "client_id": "me",
+                                    "request_timeout_ms": 7000, "security_protocol": "PLAINTEXT"}
+    assert FakeClient.closed == 1
+    assert admin._admin is None
+
+
+def test_without_kafka_python_it_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(kafka_admin, "HAS_KAFKA", False)
+    with pytest.raises(KafkaAdminError) as caught:
+        KafkaAdmin(["b1:9092"])
+    assert str(caught.value) == "kafka-python is not installed on the control node: pip install kafka-python"
+
+
+def test_a_connection_that_fails_names_the_servers(monkeypatch):
+    def refuse(**config):
+        raise ConnectionRefusedError("no broker")
+
+    monkeypatch.setattr(kafka_admin, "KafkaAdminClient", refuse)
+    monkeypatch.setattr(kafka_admin, "HAS_KAFKA", True)
+    with pytest.raises(KafkaAdminError) as caught:
+        KafkaAdmin(["b1:9092", "b2:9092"]).connect()
+    assert str(caught.value) == "cannot connect to b1:9092,b2:9092: no broker"
+
+
+def test_partitions_read_both_spellings_of_kafka_python(admin):
+    FakeClient.answers["describe_topics"] = [
+        {"topic": "b", "partitions": [{"partition": 1, "leader": 2, "replicas": [2, 1], "isr": [2]},
+                                      {"partition": 0, "leader": 1, "replicas": [1, 2], "isr": [1, 2]}]},
+        {"name": "a", "partitions": [{"partition_index": 0, "leader_id": -1, "replica_nodes": [3], "isr_nodes": []}]},
+    ]
+    assert admin.partitions() == [
+        {"topic": "a", "partition": 0, "leader": -1, "replicas": [3], "isr": []},
+        {"topic": "b", "partition": 0, "leader": 1, "replicas": [1, 2], "isr": [1, 2]},
+        {"topic": "b", "partition": 1, "leader": 2, "replicas": [2, 1], "isr": [2]},
+    ]
+    assert admin.topics(["b", "c"]) == {"b": admin.partitions()[1:]}
+
+
+def test_cluster_sorts_brokers_and_reads_fencing(admin):
+    FakeClient.answers["describe_cluster"] = {
+        "cluster_id": "c1", "controller_id": 2,
+        "brokers": [{"node_id": 2, "host": "h2", "port": 9092, "rack": "b", "is_fenced": True},
+                    {"broker_id": 1, "host": "h1", "port": 9092}]}
+    assert admin.cluster() == {"cluster_id": "c1", "controller_id": 2, "brokers": [
+        {"id": 1, "host": "h1", "port": 9092, "rack": None, "fenced": False},
+        {"id": 2, "host": "h2", "port": 9092, "rack": "b", "fenced": True}]}
+
+
+def test_health_counts_a_partition_being_reassigned_against_its_target(admin):
+    FakeClient.answers["describe_cluster"] = {"brokers": [{"node_id": 1}, {"node_id": 2}, {"node_id": 3}]}
+    FakeClient.answers["describe_topics"] = [{"topic": "t", "partitions": [
+        {"partition": 0, "leader": 1, "replicas": [1, 2, 3], "isr": [1, 2]},  # 3 is being added
+        {"partition": 1, "leader": 2, "replicas": [2, 3], "isr": [2]},  # under-replicated
+        {"partition": 2, "leader": -1, "replicas": [3], "isr": []},  # offline
+    ]}]
+    FakeClient.answers["list_partition_reassignments"] = {
+        TopicPartition("t", 0): {"replicas": [1, 2, 3], "adding_replicas": [3], "removing_replicas": []}}
+    health = admin.health(expected_brokers=[1, 2, 3, 4])
+    assert health["healthy"] is False
+    assert health["problems"] == ["brokers not registered or fenced: 4", "1 offline partition(s)",
+                                  "2 under-replicated partition(s)"]
+    assert health["offline_partitions"] == ["t-2"]
+    assert health["under_replicated_partitions"] == ["t-1", "t-2"]
+
+
+def test_configs_report_what_is_set_on_the_resource(admin):
+    FakeClient.answers["describe_configs"] = {"topic": {"t": {
+        "retention.ms": {"value": "1000", "config_source": "DYNAMIC_TOPIC_CONFIG"},
+        "segment.ms": {"value": "5", "config_source": "STATIC_BROKER_CONFIG"},
+        "cleanup.policy": {"value": "delete", "config_source": "DEFAULT_CONFIG"}}}}
+    assert admin.configs("topic", ["t", "u"]) == {"t": {"retention.ms": "1000", "segment.ms": "5"}, "u": {}}
+    assert admin.configs("topic", ["t"], sources=["DYNAMIC_TOPIC_CONFIG"]) == {"t": {"retention.ms": "1000"}}
+    assert admin.configs("broker", []) == {}
+    assert len(FakeClient.requests) == 2  # no request for no resource
+
+
+def test_alter_configs_sets_and_deletes_incrementally(admin):
+    FakeClient.answers["alter_configs"] = {"broker": {"1": "OK"}}
+    admin.alter_configs("broker", {1: {"b": None, "a": 5}, 2: {}})
+    (name, (resources,), kwargs), = FakeClient.requests
+    assert name == "alter_configs" and kwargs == {"raise_on_unknown": False, "incremental": True}
+    assert [(r.name, r.configs) for r in resources] == [("1", {"a": ("SET", "5"), "b": ("DELETE", None)})]
+    admin.alter_configs("broker", {})
+    assert len(FakeClient.requests) == 1
+
+
+def test_alter_configs_failures_name_the_resource_and_the_error(admin):
+    FakeClient.answers["alter_configs"] = {"topic": {"t": NotControllerError, "u": "OK"}}
+    with pytest.raises(KafkaAdminError) as caught:
+        admin.alter_configs("topic", {"t": {"a": 1}, "u": {"a": 1}})
+    assert str(caught.value) == "alter topic configs: t: NotControllerError"
+
+
+def test_a_refused_request_names_the_error_and_what_to_do(admin):
+    def refuse(*args, **kwargs):
+        raise types.new_class("ClusterAuthorizationFailedError", (Exception,))("not allowed.")
+
+    FakeClient.answers["list_partition_reassignments"] = refuse
+    with pytest.raises(KafkaAdminError) as caught:
+        admin.reassignments()
+    assert str(caught.value) == (
+        "list partition reassignments: ClusterAuthorizationFailedError: not allowed. The identity the module "
+        "connects as may not do this; use a super user (credentials.admin is one) or grant it ALTER and DESCRIBE on "
+        "the cluster.")
+
+
+def test_reassignments_in_flight_and_their_changes(admin):
+    FakeClient.answers["list_partition_reassignments"] = {
+        TopicPartition("t", 1): {"replicas": [4, 1, 2], "adding_replicas": [4], "removing_replicas": [2]}}
+    assert admin.reassignments() == {("t", 1): {"replicas": [4, 1, 2], "adding": [4], "removing": [2]}}
+    FakeClient.answers["alter_partition_reassignments"] = {TopicPartition("t", 1): None,
+                                                           TopicPartition("t", 2): NotControllerError()}
+    assert admin.alter_reassignments({("t", 1): [4, 1], ("t", 2): None}) == {("t", 2): "NotControllerError"}
+    request = FakeClient.requests[-1][1][0]
+    assert request == {TopicPartition("t", 1): [4, 1], TopicPartition("t", 2): None}
+    assert admin.alter_reassignments({}) == {}
+
+
+def test_partition_sizes_take_the_largest_replica(admin):
+    FakeClient.answers["describe_log_dirs"] = [
+        {"log_dirs": [{"topics": [{"name": "t", "partitions": [{"partition_index": 0, "partition_size": 10}]}]}]},
+        {"log_dirs": [{"topics": [{"name": "t", "partitions": [{"partition_index": 0, "partition_size": 30},
+                                                               {"partition_index": 1}]}]}]},
+    ]
+    assert admin.partition_sizes() == {("t", 0): 30, ("t", 1): 0}
+
+
+def election_answer(*results):
+    topics = {}
+    for topic, partition, code, message in results:
+        topics.setdefault(topic, []).append(types.SimpleNamespace(partition_id=partition, error_code=code,
+                                                                  error_message=message))
+    return types.SimpleNamespace(replica_election_results=[
+        types.SimpleNamespace(topic=topic, partition_result=parts) for topic, parts in topics.items()])
+
+
+def test_preferred_leader_election_reports_elected_and_failed_not_the_unneeded(admin):
+    FakeClient.answers["elect_leaders"] = election_answer(("t", 0, 0, None), ("t", 1, 84, "not needed"),
+                                                          ("u", 0, 5, None), ("u", 1, 15, "no leader"))
+    assert admin.elect_preferred_leaders([("t", 0), ("t", 1), ("u", 0), ("u", 1)]) == {
+        "elected": ["t-0"], "errors": {"u-0": "error code 5", "u-1": "no leader"}}
+    assert FakeClient.requests[-1][1] == (0, {"t": [0, 1], "u": [0, 1]})
+    assert admin.elect_preferred_leaders([]) == {"elected": [], "errors": {}}
+    assert len(FakeClient.requests) == 1
+
+
+@pytest.mark.parametrize("error, name", [
+    (NotControllerError, "NotControllerError"), (NotControllerError(), "NotControllerError"), ("Custom", "Custom")])
+def test_error_names(error, name):
+    assert kafka_admin._error_name(error) == name
