@@ -18,14 +18,19 @@ AnsibleModule in production); nothing here imports Ansible.
 """
 from __future__ import annotations
 
-import json
 import signal
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import reassignment_exec as rx
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, KafkaAdminError
-from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import PlanningError, plan_reassignment, select_topics
+from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import (
+    Assignment,
+    PlanningError,
+    parse_assignment,
+    plan_reassignment,
+    select_topics,
+)
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
 Result = dict[str, Any]
@@ -66,8 +71,11 @@ def _has_throttles(found: rx.Throttles) -> bool:
 
 # -- the options ------------------------------------------------------------------------------------
 def validate(params: dict[str, Any]) -> None:
-    """The option checks the argument spec cannot state (ranges, and options whose null or empty
-    value means "not given"); raises ModuleInputError."""
+    """The option checks the argument spec cannot state: ranges, an empty ``bootstrap_servers``
+    (the spec's required_one_of counts it as given) and ``state=cancelled`` with
+    ``current_assignment`` (a value, not an option, excludes it); raises ModuleInputError. The
+    module's spec states the rest: assignment excludes current_assignment and the planning
+    options; bootstrap_servers or current_assignment is required; current_assignment requires brokers."""
     for name in ("max_moves_per_broker", "timeout"):
         if params[name] < 1:
             raise ModuleInputError("%s must be at least 1, got %d" % (name, params[name]))
@@ -77,54 +85,17 @@ def validate(params: dict[str, Any]) -> None:
     if params["poll_interval"] <= 0:
         raise ModuleInputError("poll_interval must be positive")
     if params["current_assignment"] is not None:
-        if params["assignment"] is not None:
-            raise ModuleInputError("assignment executes on a cluster and current_assignment plans offline; give one")
         if params["state"] == "cancelled":
             raise ModuleInputError("state=cancelled needs a cluster, not current_assignment")
     elif not params["bootstrap_servers"]:
         raise ModuleInputError("bootstrap_servers is required (or current_assignment, to plan offline)")
-    if params["assignment"] is not None and (params["replication_factors"] or params["max_moves"] is not None
-                                             or params["brokers"] or params["remove_brokers"]):
-        raise ModuleInputError("assignment is executed as given; brokers, remove_brokers, replication_factors and "
-                               "max_moves only apply when the module plans")
 
 
-def load_assignment(value: Any, option: str) -> list[rx.Entry]:
-    """Kafka's reassignment JSON (dict or text) -> its partition list, checked."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as exc:
-            raise ModuleInputError("%s is not valid JSON: %s" % (option, exc)) from exc
-    if not isinstance(value, dict) or not isinstance(value.get("partitions"), list):
-        raise ModuleInputError('%s must be reassignment JSON: {"version": 1, "partitions": [{"topic", "partition", '
-                               '"replicas"}, ...]}' % option)
-    seen: set[rx.PartitionKey] = set()
-    entries = []
-    for index, entry in enumerate(value["partitions"]):
-        where = "%s.partitions[%d]" % (option, index)
-        _check_entry(entry, where)
-        key = rx.key_of(entry)
-        if key in seen:
-            raise ModuleInputError("%s: %s is listed twice" % (where, rx.name_of(key)))
-        seen.add(key)
-        entries.append({"topic": key[0], "partition": key[1], "replicas": list(entry["replicas"])})
-    return entries
-
-
-def _check_entry(entry: Any, where: str) -> None:
-    """One partition entry of reassignment JSON, at ``where`` (for the message)."""
-    if not isinstance(entry, dict) or not {"topic", "partition", "replicas"} <= set(entry):
-        raise ModuleInputError("%s needs topic, partition and replicas" % where)
-    partition = entry["partition"]
-    if not isinstance(partition, int) or isinstance(partition, bool) or partition < 0:
-        raise ModuleInputError("%s.partition must be a partition number (an integer from 0), got %r" % (where, partition))
-    replicas = entry["replicas"]
-    if not isinstance(replicas, list) or not replicas or not all(isinstance(b, int) and not isinstance(b, bool)
-                                                                 for b in replicas):
-        raise ModuleInputError("%s.replicas must be a non-empty list of broker ids" % where)
-    if len(set(replicas)) != len(replicas):
-        raise ModuleInputError("%s.replicas lists a broker twice: %s" % (where, replicas))
+def load_assignment(value: Any, option: str) -> tuple[Assignment, list[rx.Entry]]:
+    """Kafka's reassignment JSON (dict or text), checked by the planner's parser (the one parser of
+    it), and its partitions as ``{"topic", "partition", "replicas"}`` sorted by topic and partition."""
+    checked = parse_assignment(value, option)
+    return checked, checked.as_json()["partitions"]
 
 
 def target_brokers(requested: list[Any] | None, remove: Iterable[int],
@@ -250,12 +221,10 @@ def run(module: ModuleLike, admin_factory: Callable[..., KafkaAdmin] = KafkaAdmi
 def offline(module: ModuleLike) -> Result:
     """Plan from ``current_assignment`` and ``brokers`` alone; no cluster, nothing changes."""
     params = module.params
-    entries = load_assignment(params["current_assignment"], "current_assignment")
+    checked, entries = load_assignment(params["current_assignment"], "current_assignment")
     brokers = target_brokers(params["brokers"], params["remove_brokers"], None)
     current = rx.assignment_map(entries)
-    # the planner checks the entries once more (reassignment._load_current): it has no entry point
-    # that takes them as checked here
-    plan = plan_reassignment({"version": 1, "partitions": entries}, brokers, **plan_options(params, None))
+    plan = plan_reassignment(checked, brokers, **plan_options(params, None))
     proposed = plan["proposed"]["partitions"]
     result = dict(changed=False, proposed=plan["proposed"], stats=plan["stats"],
                   batches=planned_batches(current, proposed, params), resumed=[], elected=[],
@@ -324,7 +293,7 @@ def _read_cluster(admin: KafkaAdmin) -> _Cluster:
 
 
 def _given_assignment(params: dict[str, Any], cluster: _Cluster) -> _Proposal:
-    entries = load_assignment(params["assignment"], "assignment")
+    _checked, entries = load_assignment(params["assignment"], "assignment")
     check_assignment(entries, cluster.current, cluster.live_ids)
     moves = [e for e in entries if cluster.current[rx.key_of(e)] != e["replicas"]]
     return _Proposal(moves, planned_keys={rx.key_of(e) for e in entries})

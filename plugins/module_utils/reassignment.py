@@ -149,13 +149,19 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.er
     ReplicationFactorError,
     UnknownTopicError,
 )
-from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.inputs import parse_request, select_topic_names
+from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.inputs import (
+    Assignment,
+    parse_assignment,
+    parse_request,
+    select_topic_names,
+)
 from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.leaders import balance_leaders
 from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.limit import limit_moves
 from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.placement import best_placement
 from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.report import build_report, rack_violations
 
 __all__ = [
+    "Assignment",
     "InfeasiblePlanError",
     "InvalidAssignmentError",
     "InvalidBrokersError",
@@ -163,6 +169,7 @@ __all__ = [
     "PlanningError",
     "ReplicationFactorError",
     "UnknownTopicError",
+    "parse_assignment",
     "plan_reassignment",
     "rack_violations",
 ]
@@ -173,7 +180,8 @@ def plan_reassignment(current: Any, brokers: Any, **options: Any) -> dict[str, A
 
     :param current: Kafka reassignment JSON (dict or JSON text) describing every partition
         as it is now: ``{"version": 1, "partitions": [{"topic", "partition", "replicas"}]}``.
-        ``log_dirs`` entries are accepted and ignored.
+        ``log_dirs`` entries are accepted and ignored. An ``Assignment`` that
+        :func:`parse_assignment` returned is taken as it is, without parsing it again.
     :param brokers: target brokers, ``[{"id": int, "rack": str or None}, ...]``.
     :param options: ``include_topics``, ``exclude_topics``, ``replication_factors``,
         ``partition_sizes``, ``max_moves`` (see the module docstring).

@@ -94,6 +94,8 @@ options:
         C(kafka-reassign-partitions).
       - Executed as given, so it is mutually exclusive with O(current_assignment), and with the planning options
         O(brokers), O(remove_brokers), O(replication_factors) and O(max_moves).
+      - An option counts as given when the task names it, even with a null value; a task that builds its options
+        from variables leaves one out with C(default(omit)).
     type: raw
   current_assignment:
     description:
@@ -245,12 +247,17 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import DEFAULT_MAX_MOVES_PER_BROKER
 
+# How the options combine. An option counts as given when the task names it (even as null), so a
+# playbook leaves one out with default(omit). The runner's validate() checks what a spec cannot
+# state: ranges, an empty bootstrap_servers, and state=cancelled with current_assignment.
+PLANNING_OPTIONS = ("brokers", "remove_brokers", "replication_factors", "max_moves")
+MUTUALLY_EXCLUSIVE = [("assignment", "current_assignment")] + [("assignment", name) for name in PLANNING_OPTIONS]
+REQUIRED_ONE_OF = [("bootstrap_servers", "current_assignment")]
+REQUIRED_BY = {"current_assignment": ("brokers",)}
+
 
 def argument_spec() -> dict:
-    """The options. Their combinations and ranges (assignment or current_assignment, the planning
-    options only without assignment, bootstrap_servers unless offline, throttle >= 1024, ...) are
-    checked by the runner's validate(): each treats a null or empty value as not given, which the
-    spec's mutually_exclusive and required_one_of do not, and the unit tests pin their messages."""
+    """The options; how they combine is stated by the constants above."""
     spec = dict(ADMIN_ARGUMENT_SPEC)
     spec.update(
         bootstrap_servers=dict(type="list", elements="str", required=False),
@@ -274,7 +281,8 @@ def argument_spec() -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                           required_one_of=REQUIRED_ONE_OF, required_by=REQUIRED_BY, supports_check_mode=True)
     if not HAS_KAFKA and module.params["current_assignment"] is None:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     stop_on_signals()

@@ -281,6 +281,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exe
     THROTTLE_REPLICA_KEYS,
     ReassignmentError,
     effective_assignment,
+    execute_reassignment,
     throttle_problem,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
@@ -521,20 +522,8 @@ def wait_until(check, timeout, what):
         time.sleep(0.2)
 
 
-def load_executor():
-    """``execute_reassignment`` of the collection's reassignment executor, imported when a
-    replication factor change needs it."""
-    try:
-        from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import execute_reassignment
-    except ImportError as exc:
-        raise TopicError("changing the replication factor needs plugins/module_utils/reassignment_exec.py, which this "
-                         "installation of kafkaops.platform lacks (%s); install a complete collection" % exc) from exc
-    return execute_reassignment
-
-
 def execute_replication_change(admin, proposed, params, progress):
     """Run the planned moves through the collection's reassignment executor."""
-    execute_reassignment = load_executor()
     try:
         return execute_reassignment(admin, proposed, throttle=params["throttle"], timeout=params["timeout"],
                                     progress=progress)

@@ -13,8 +13,7 @@ import signal
 import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import _reassignment_runner as runner
-
-JSON_SHAPE = '{"version": 1, "partitions": [{"topic", "partition", "replicas"}, ...]}'
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import reassignment_params
 
 
 def entry(topic, partition, replicas):
@@ -25,57 +24,65 @@ def broker(bid, rack=None, fenced=False):
     return {"id": bid, "host": "b%d" % bid, "port": 9092, "rack": rack, "fenced": fenced}
 
 
-def params(**overrides):
-    """module.params as the module's argument spec fills them."""
-    base = dict(bootstrap_servers=["b1:9092"], security={}, identity=None, listener=None, request_timeout=30,
-                state="present", brokers=None, remove_brokers=[], include_topics=None, exclude_topics=None,
-                replication_factors=None, use_partition_sizes=True, max_moves=None, assignment=None,
-                current_assignment=None, throttle=None, max_moves_per_broker=5, timeout=3600, poll_interval=2.0,
-                elect_leaders=True)
-    base.update(overrides)
-    return base
-
-
 # -- load_assignment --------------------------------------------------------------------------------------
 def test_load_assignment_accepts_a_dict_or_json_text():
     wanted = [entry("t", 0, [1, 2]), entry("u", 3, [3])]
-    as_dict = {"version": 1, "partitions": [dict(e, log_dirs=["any", "any"]) for e in wanted]}
-    assert runner.load_assignment(as_dict, "assignment") == wanted
+    as_dict = {"version": 1, "partitions": [dict(e, log_dirs=["any", "any"]) for e in reversed(wanted)]}
+    checked, entries = runner.load_assignment(as_dict, "assignment")
+    assert entries == wanted  # sorted by topic and partition, log_dirs dropped
+    assert checked.entries == [("t", 0, [1, 2]), ("u", 3, [3])]
+    assert checked.as_json() == {"version": 1, "partitions": wanted}
     assert runner.load_assignment('{"version": 1, "partitions": [{"topic": "t", "partition": 0, "replicas": [1, 2]}, '
-                                  '{"topic": "u", "partition": 3, "replicas": [3]}]}', "assignment") == wanted
-    assert runner.load_assignment({"partitions": []}, "assignment") == []
+                                  '{"topic": "u", "partition": 3, "replicas": [3]}]}', "assignment")[1] == wanted
+    assert runner.load_assignment({"partitions": []}, "assignment")[1] == []
+
+
+def test_load_assignment_uses_the_planners_parser():
+    # one parser of reassignment JSON: what the runner checks is what plan_reassignment takes unparsed
+    checked, _entries = runner.load_assignment({"partitions": [entry("t", 0, [1, 2])]}, "current_assignment")
+    assert runner.parse_assignment(checked, "ignored") is checked
+    plan = runner.plan_reassignment(checked, [{"id": 1}, {"id": 2}, {"id": 3}])
+    assert plan["stats"]["replica_moves"] == 0
+
+
+SHAPE = "{'version': 1, 'partitions': [...]}"
 
 
 @pytest.mark.parametrize("value, message", [
     ("{", "assignment is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
     ("not json", "assignment is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
-    ([entry("t", 0, [1])], "assignment must be reassignment JSON: " + JSON_SHAPE),
-    ({"version": 1}, "assignment must be reassignment JSON: " + JSON_SHAPE),
-    ({"version": 1, "partitions": {"t": [1]}}, "assignment must be reassignment JSON: " + JSON_SHAPE),
-    ("[1, 2]", "assignment must be reassignment JSON: " + JSON_SHAPE),
+    ([entry("t", 0, [1])], "assignment must be reassignment JSON: " + SHAPE),
+    ("[1, 2]", "assignment must be reassignment JSON: " + SHAPE),
+    ({"version": 2, "partitions": []}, "assignment: only version 1 is understood, got 2"),
+    ({"version": 1}, "assignment['partitions'] must be a list"),
+    ({"version": 1, "partitions": {"t": [1]}}, "assignment['partitions'] must be a list"),
     ({"partitions": [entry("t", 0, [1]), {"topic": "t", "replicas": [1]}]},
-     "assignment.partitions[1] needs topic, partition and replicas"),
-    ({"partitions": ["t-0"]}, "assignment.partitions[0] needs topic, partition and replicas"),
-    ({"partitions": [entry("t", 0, [])]}, "assignment.partitions[0].replicas must be a non-empty list of broker ids"),
-    ({"partitions": [entry("t", 0, ["1", 2])]}, "assignment.partitions[0].replicas must be a non-empty list of broker ids"),
-    ({"partitions": [entry("t", 0, [True])]}, "assignment.partitions[0].replicas must be a non-empty list of broker ids"),
-    ({"partitions": [entry("t", 0, [1.0])]}, "assignment.partitions[0].replicas must be a non-empty list of broker ids"),
+     "assignment['partitions'][1] must be a dict with topic, partition and replicas"),
+    ({"partitions": ["t-0"]}, "assignment['partitions'][0] must be a dict with topic, partition and replicas"),
+    ({"partitions": [entry("", 0, [1])]}, "assignment['partitions'][0]: topic must be a non-empty string"),
+    ({"partitions": [entry("t", "zero", [1])]}, "t: partition must be a non-negative integer, got 'zero'"),
+    ({"partitions": [entry("t", -1, [1])]}, "t: partition must be a non-negative integer, got -1"),
+    ({"partitions": [entry("t", 0, [])]}, "t-0: replicas must be a non-empty list of broker ids"),
     ({"partitions": [{"topic": "t", "partition": 0, "replicas": "1,2"}]},
-     "assignment.partitions[0].replicas must be a non-empty list of broker ids"),
-    ({"partitions": [entry("t", 0, [1, 2, 1])]}, "assignment.partitions[0].replicas lists a broker twice: [1, 2, 1]"),
-    ({"partitions": [entry("t", 0, [1]), entry("u", 0, [2]), entry("t", 0, [3])]},
-     "assignment.partitions[2]: t-0 is listed twice"),
+     "t-0: replicas must be a non-empty list of broker ids"),
+    ({"partitions": [entry("t", 0, ["1", 2])]}, "t-0: replica '1' is not a broker id"),
+    ({"partitions": [entry("t", 0, [True])]}, "t-0: replica True is not a broker id"),
+    ({"partitions": [entry("t", 0, [1.0])]}, "t-0: replica 1.0 is not a broker id"),
+    ({"partitions": [entry("t", 0, [-1])]}, "t-0: replica -1 is not a broker id"),
+    ({"partitions": [entry("t", 0, [1, 2, 1])]}, "t-0: replicas [1, 2, 1] name a broker more than once"),
+    ({"partitions": [entry("u", 0, [1]), entry("u", 0, [2]), entry("t", 0, [3]), entry("t", 0, [1])]},
+     "t-0 is listed more than once"),
 ])
 def test_load_assignment_errors(value, message):
-    with pytest.raises(runner.ModuleInputError) as caught:
+    with pytest.raises(runner.PlanningError) as caught:
         runner.load_assignment(value, "assignment")
     assert str(caught.value) == message
 
 
 def test_load_assignment_names_the_option():
-    with pytest.raises(runner.ModuleInputError) as caught:
-        runner.load_assignment({"partitions": [entry("t", 0, [2, 2])]}, "current_assignment")
-    assert str(caught.value) == "current_assignment.partitions[0].replicas lists a broker twice: [2, 2]"
+    with pytest.raises(runner.PlanningError) as caught:
+        runner.load_assignment("{", "current_assignment")
+    assert str(caught.value).startswith("current_assignment is not valid JSON: ")
 
 
 @pytest.mark.parametrize("partition, shown", [
@@ -84,17 +91,16 @@ def test_load_assignment_names_the_option():
 ], ids=["text", "numeric-text", "none", "float", "whole-float", "bool", "negative", "list"])
 def test_load_assignment_refuses_a_partition_that_is_not_a_partition_number(partition, shown):
     value = {"partitions": [entry("t", 0, [1]), {"topic": "t", "partition": partition, "replicas": [1]}]}
-    with pytest.raises(runner.ModuleInputError) as caught:
+    with pytest.raises(runner.PlanningError) as caught:
         runner.load_assignment(value, "assignment")
-    assert str(caught.value) == ("assignment.partitions[1].partition must be a partition number (an integer from 0), "
-                                 "got %s" % shown)
-    with pytest.raises(runner.ModuleInputError) as caught:
+    assert str(caught.value) == "t: partition must be a non-negative integer, got %s" % shown
+    with pytest.raises(runner.PlanningError) as caught:
         runner.load_assignment(json.dumps(value), "current_assignment")  # the same as JSON text
-    assert str(caught.value).startswith("current_assignment.partitions[1].partition must be a partition number")
+    assert str(caught.value) == "t: partition must be a non-negative integer, got %s" % shown
 
 
 def test_load_assignment_takes_partition_zero_and_up():
-    assert runner.load_assignment({"partitions": [entry("t", 0, [1]), entry("t", 4095, [2])]}, "assignment") == [
+    assert runner.load_assignment({"partitions": [entry("t", 0, [1]), entry("t", 4095, [2])]}, "assignment")[1] == [
         entry("t", 0, [1]), entry("t", 4095, [2])]
 
 
@@ -177,19 +183,14 @@ def test_check_assignment():
                       "replication"),
     ({"poll_interval": 0}, "poll_interval must be positive"),
     ({"poll_interval": -1.5}, "poll_interval must be positive"),
-    ({"current_assignment": {"partitions": []}, "assignment": {"partitions": []}},
-     "assignment executes on a cluster and current_assignment plans offline; give one"),
     ({"current_assignment": {"partitions": []}, "state": "cancelled"},
      "state=cancelled needs a cluster, not current_assignment"),
     ({"bootstrap_servers": None}, "bootstrap_servers is required (or current_assignment, to plan offline)"),
     ({"bootstrap_servers": []}, "bootstrap_servers is required (or current_assignment, to plan offline)"),
-] + [({"assignment": {"partitions": []}, name: value},
-      "assignment is executed as given; brokers, remove_brokers, replication_factors and max_moves only apply when "
-      "the module plans")
-     for name, value in (("brokers", [1]), ("remove_brokers", [4]), ("replication_factors", {"t": 2}), ("max_moves", 0))])
+])
 def test_validate_errors(overrides, message):
     with pytest.raises(runner.ModuleInputError) as caught:
-        runner.validate(params(**overrides))
+        runner.validate(reassignment_params(**overrides))
     assert str(caught.value) == message
 
 
@@ -198,7 +199,7 @@ def test_validate_errors(overrides, message):
     {"assignment": {"partitions": []}, "throttle": 4096}, {"state": "cancelled"}, {"poll_interval": 0.01},
 ])
 def test_validate_accepts(overrides):
-    assert runner.validate(params(**overrides)) is None
+    assert runner.validate(reassignment_params(**overrides)) is None
 
 
 def test_leaders_to_elect():
@@ -223,9 +224,9 @@ def test_diff_text_lists_the_partitions_that_change():
 
 
 def test_plan_options_pass_what_is_given_and_the_sizes_by_name():
-    assert runner.plan_options(params(), None) == {}
-    assert runner.plan_options(params(), {}) == {}
-    given = params(include_topics=["a"], exclude_topics=["b"], replication_factors={"a": 2}, max_moves=0)
+    assert runner.plan_options(reassignment_params(), None) == {}
+    assert runner.plan_options(reassignment_params(), {}) == {}
+    given = reassignment_params(include_topics=["a"], exclude_topics=["b"], replication_factors={"a": 2}, max_moves=0)
     assert runner.plan_options(given, {("a", 3): 100}) == {
         "include_topics": ["a"], "exclude_topics": ["b"], "replication_factors": {"a": 2}, "max_moves": 0,
         "partition_sizes": {"a-3": 100}}
@@ -234,9 +235,9 @@ def test_plan_options_pass_what_is_given_and_the_sizes_by_name():
 def test_planned_batches_follow_max_moves_per_broker():
     current = {("t", p): [1] for p in range(3)}
     proposed = [entry("t", p, [2]) for p in range(3)]
-    batches = runner.planned_batches(current, proposed, params(max_moves_per_broker=2))
+    batches = runner.planned_batches(current, proposed, reassignment_params(max_moves_per_broker=2))
     assert [b["summary"]["partitions"] for b in batches] == [2, 1]  # broker 1 sends every move, 2 receives it
-    batches = runner.planned_batches(current, proposed, params(max_moves_per_broker=3))
+    batches = runner.planned_batches(current, proposed, reassignment_params(max_moves_per_broker=3))
     assert batches == [{"partitions": proposed, "summary": {"partitions": 3, "replica_moves": 3,
                                                             "receiving_brokers": [2]}}]
 

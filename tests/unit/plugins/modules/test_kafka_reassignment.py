@@ -27,6 +27,7 @@ from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils impo
     FailJson,
     module_args,
     raise_on_exit,
+    reassignment_params,
 )
 
 LEADER_KEY, FOLLOWER_KEY = rx.THROTTLE_REPLICA_KEYS
@@ -226,23 +227,11 @@ def run(env, admin, args, expect=ExitJson, check=False, diff=False):
     return caught.value.args[0]
 
 
-def params(**overrides):
-    """module.params as main()'s argument spec fills them."""
-    base = dict(bootstrap_servers=["b1:9092"], security={}, identity=None, listener=None, request_timeout=30,
-                state="present", brokers=None, remove_brokers=[], include_topics=None, exclude_topics=None,
-                replication_factors=None, use_partition_sizes=True, max_moves=None, assignment=None,
-                current_assignment=None, throttle=None, max_moves_per_broker=5, timeout=3600, poll_interval=2.0,
-                elect_leaders=True)
-    base.update(overrides)
-    return base
-
-
 def test_a_bad_partition_number_reaches_the_user_before_any_change(env):
     admin = FakeAdmin(UNBALANCED)
     result = run(env, admin, {"assignment": '{"partitions": [{"topic": "t", "partition": "zero", "replicas": [4]}]}'},
                  expect=FailJson)
-    assert result["msg"] == ("assignment.partitions[0].partition must be a partition number (an integer from 0), got "
-                             "'zero'")
+    assert result["msg"] == "t: partition must be a non-negative integer, got 'zero'"
     assert admin.changes() == []
 
 
@@ -537,10 +526,28 @@ def test_offline_planning_needs_no_cluster(env, monkeypatch):
     assert as_text["proposed"] == result["proposed"]
 
 
+@pytest.mark.parametrize("args, message", [
+    ({"assignment": {"partitions": []}, "current_assignment": {"partitions": []}},
+     "parameters are mutually exclusive: assignment|current_assignment"),
+] + [({"assignment": {"partitions": []}, name: value}, "parameters are mutually exclusive: assignment|%s" % name)
+     for name, value in (("brokers", [1]), ("remove_brokers", [4]), ("replication_factors", {"t": 2}),
+                         ("max_moves", 0), ("brokers", None))])
+def test_the_spec_states_which_options_go_together(env, args, message):
+    admin = FakeAdmin(UNBALANCED)
+    assert run(env, admin, args, expect=FailJson)["msg"] == message
+    assert admin.connections == []
+
+
+def test_bootstrap_servers_or_current_assignment_is_required(env):
+    with module_args({"poll_interval": 1.0}), pytest.raises(FailJson) as caught:
+        kr.main()
+    assert caught.value.args[0]["msg"] == "one of the following is required: bootstrap_servers, current_assignment"
+
+
 def test_offline_planning_errors(env):
     current = {"version": 1, "partitions": [entry("t", 0, [1, 2])]}
     assert run(env, None, {"current_assignment": current}, expect=FailJson)["msg"] == (
-        "brokers is required with current_assignment (there is no cluster to read them from)")
+        "missing parameter(s) required by 'current_assignment': brokers")
     assert run(env, None, {"current_assignment": current, "brokers": [1, 2], "state": "cancelled"},
                expect=FailJson)["msg"] == "state=cancelled needs a cluster, not current_assignment"
     assert run(env, None, {"current_assignment": "{", "brokers": [1]}, expect=FailJson)["msg"].startswith(
@@ -556,13 +563,13 @@ def test_without_kafka_python_a_live_run_fails_cleanly(env, monkeypatch):
 def test_the_run_function_takes_an_admin_factory():
     """run(module, admin_factory) without main(): what the module needs of an AnsibleModule."""
     admin = FakeAdmin(BALANCED)
-    module = type("Module", (), {"params": params(), "check_mode": True, "_diff": False,
+    module = type("Module", (), {"params": reassignment_params(), "check_mode": True, "_diff": False,
                                  "log": lambda self, msg: None, "warn": lambda self, msg: None})()
     result = kr.run(module, admin.factory)
     assert result["changed"] is False
     assert admin.connections and admin.entered == 0
     offline = type(module)()
-    offline.params = params(bootstrap_servers=None, current_assignment={"partitions": [entry("t", 0, [1])]}, brokers=[1])
+    offline.params = reassignment_params(bootstrap_servers=None, current_assignment={"partitions": [entry("t", 0, [1])]}, brokers=[1])
     assert kr.run(offline, functools.partial(pytest.fail, "no admin offline"))["changed"] is False
 
 

@@ -64,3 +64,14 @@ class Clock:
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def reassignment_params(**overrides):
+    """kafka_reassignment's module.params as its argument spec fills them, with ``overrides``."""
+    base = dict(bootstrap_servers=["b1:9092"], security={}, identity=None, listener=None, request_timeout=30,
+                state="present", brokers=None, remove_brokers=[], include_topics=None, exclude_topics=None,
+                replication_factors=None, use_partition_sizes=True, max_moves=None, assignment=None,
+                current_assignment=None, throttle=None, max_moves_per_broker=5, timeout=3600, poll_interval=2.0,
+                elect_leaders=True)
+    base.update(overrides)
+    return base
