@@ -150,6 +150,15 @@ def _remove_orphans():
                     shutil.rmtree(path, ignore_errors=True)
 
 
+def run_directory(prefix: str) -> str:
+    """A new directory for one run's processes, owned by this test process (so that
+    :func:`_remove_orphans` removes it once this process is gone)."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    with open(os.path.join(directory, "owner.pid"), "w") as handle:
+        handle.write(str(os.getpid()))
+    return directory
+
+
 def free_ports(count: int) -> list:
     """``count`` distinct ports that were free on 127.0.0.1 a moment ago."""
     sockets = []
@@ -335,9 +344,7 @@ class LocalKafka:
         java()
         self.home = distribution(self.version)
         _remove_orphans()
-        self.dir = tempfile.mkdtemp(prefix=RUN_PREFIX)
-        with open(os.path.join(self.dir, "owner.pid"), "w") as handle:
-            handle.write(str(os.getpid()))
+        self.dir = run_directory(RUN_PREFIX)
         atexit.register(self.stop)
         try:
             self._configure()

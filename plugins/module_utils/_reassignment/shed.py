@@ -499,12 +499,25 @@ def shed_in_rack(state: ShedState) -> None:
             if quota[broker] <= 0:
                 continue
             rack = state.rack_of[broker]
+            holes = state.holes_by_rack[rack]
             for p in holdings[broker]:
                 if not quota[broker]:
                     break
                 if (p, broker) in shed_from:
                     continue
-                if strictness == 2 and p in incoming:
+                if strictness == 2:
+                    if p in incoming or not _claim(needy[rack], claim, work.get(p, replicas[p])):
+                        continue
+                    # take(p, broker, rack), inline: the common case, most of the shed replicas
+                    replica_list = work.get(p)
+                    if replica_list is None:
+                        replica_list = work[p] = list(replicas[p])
+                    pos = replica_list.index(broker)
+                    replica_list[pos] = HOLE
+                    shed_from.add((p, broker))
+                    incoming[p] = [rack]
+                    holes.append((p, pos))
+                    quota[broker] -= 1
                     continue
                 if strictness == 1 and promised(p, rack):
                     continue

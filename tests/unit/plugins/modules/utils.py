@@ -38,6 +38,21 @@ def module_args(args):
         basic._ANSIBLE_ARGS = previous
 
 
+def run_main(main, args, expect=ExitJson, check=False, diff=False):
+    """Run a module's ``main`` with ``args`` (and check or diff mode); the result that ``expect``
+    (ExitJson or FailJson) carried. Needs :func:`raise_on_exit` in effect."""
+    import pytest
+
+    full = dict(args)
+    if check:
+        full["_ansible_check_mode"] = True
+    if diff:
+        full["_ansible_diff"] = True
+    with module_args(full), pytest.raises(expect) as caught:
+        main()
+    return caught.value.args[0]
+
+
 def raise_on_exit(monkeypatch):
     """Make exit_json raise ExitJson(result) and fail_json raise FailJson(result)."""
     def exit_json(module, **kwargs):
