@@ -68,7 +68,7 @@ def run(module: ModuleLike, client: kc.ConnectClient, sleep: Callable[[float], N
     if stored is None and desired is None:
         raise ConnectorError("connector %s does not exist; config is needed to create it" % name)
     secret_keys = _apply_config(module, client, stored, desired, result)
-    status = _apply_state(module, client, status, result)
+    _apply_state(module, client, status, result)
     _restart(module, client, status, result)
     timing = (sleep or time.sleep, clock or time.monotonic)
     _offsets(module, client, result, timing)
@@ -125,15 +125,15 @@ def _apply_config(module: ModuleLike, client: kc.ConnectClient, stored: dict[str
 
 
 def _apply_state(module: ModuleLike, client: kc.ConnectClient, status: dict[str, Any] | None,
-                 result: Result) -> dict[str, Any] | None:
+                 result: Result) -> None:
     """Pause, stop or resume. A connector created now already has its state; a failed one that
     should run is left to ``restart`` (resuming does not restart it)."""
     wanted = WANTED.get(module.params["state"])
     if wanted is None or "created" in result["actions"]:
-        return status
+        return
     current = kc.states(status)["connector"]
     if current == wanted or (wanted == "RUNNING" and current not in kc.STATES):
-        return status
+        return
     result["changed"] = True
     result["actions"].append({"RUNNING": "resumed", "PAUSED": "paused", "STOPPED": "stopped"}[wanted])
     if module._diff:
@@ -142,7 +142,6 @@ def _apply_state(module: ModuleLike, client: kc.ConnectClient, status: dict[str,
         diff["after"] += "state: %s\n" % wanted
     if not module.check_mode:
         client.set_state(module.params["name"], wanted)
-    return status
 
 
 def _restart(module: ModuleLike, client: kc.ConnectClient, status: dict[str, Any] | None, result: Result) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 from ansible_collections.kafkaops.platform.plugins.module_utils.rest import (
     REST_ARGUMENT_SPEC,
     RestClient,
-    RestError,
     error_text,
     segment,
 )
@@ -37,8 +36,6 @@ PROVIDER_REFERENCE = re.compile(r"^\$\{[A-Za-z0-9_.-]+:[^}]*\}$")
 # keys masked when no plugin definition is at hand (kafka_connect_info lists every connector)
 SECRET_KEY = re.compile(r"(password|secret|token|credential|sasl\.jaas\.config|\.key$|apikey|api\.key)", re.I)
 STATES = ("RUNNING", "PAUSED", "STOPPED")
-
-ConnectError = RestError  # what the Connect modules catch
 
 
 class ConnectClient(RestClient):

@@ -90,6 +90,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import kafka_connect as kc
+from ansible_collections.kafkaops.platform.plugins.module_utils.rest import RestError
 
 
 class InfoError(Exception):
@@ -163,7 +164,7 @@ def run(module: AnsibleModule, client: kc.ConnectClient) -> dict:
 def _answers(client: kc.ConnectClient):
     try:
         return True, client.server()
-    except kc.ConnectError as exc:
+    except RestError as exc:
         if exc.status:  # it answered, with an error: waiting will not help
             raise
         return False, None
@@ -181,7 +182,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     try:
         result = run(module, kc.ConnectClient.from_params(module.params))
-    except (InfoError, kc.ConnectError) as exc:
+    except (InfoError, RestError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

@@ -192,8 +192,8 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._connector_runne
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_connect import (
     CONNECT_ARGUMENT_SPEC,
     ConnectClient,
-    ConnectError,
 )
+from ansible_collections.kafkaops.platform.plugins.module_utils.rest import RestError
 
 
 def argument_spec() -> dict:
@@ -222,7 +222,7 @@ def main() -> None:
         result = run(module, ConnectClient.from_params(module.params))
     except ConnectorError as exc:
         module.fail_json(msg=str(exc), changed=exc.changed)
-    except ConnectError as exc:
+    except RestError as exc:
         module.fail_json(msg=str(exc), status=exc.status)
     module.exit_json(**result)
 
