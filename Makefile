@@ -33,6 +33,7 @@ bootstrap:
 dist: bootstrap
 	@tests/harness/kafka_dist.sh $(KAFKA_VERSION) >/dev/null
 	@tests/harness/kafka_dist.sh $(KAFKA_ZK_VERSION) >/dev/null
+	@tests/harness/maven_artifact.sh io.debezium:debezium-connector-postgres:3.6.1.Final:tar.gz:plugin >/dev/null
 
 image: bootstrap
 	@python3 tests/harness/hosts.py image >/dev/null

@@ -161,11 +161,15 @@ def run(module: AnsibleModule, client: kc.ConnectClient) -> dict:
     return result
 
 
+# a worker that is starting answers before its REST resources exist: 404 (Kafka 4.x) or 503
+STARTING = (404, 503)
+
+
 def _answers(client: kc.ConnectClient):
     try:
         return True, client.server()
     except RestError as exc:
-        if exc.status:  # it answered, with an error: waiting will not help
+        if exc.status and exc.status not in STARTING:  # it answered, with an error: waiting will not help
             raise
         return False, None
 

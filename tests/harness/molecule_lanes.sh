@@ -28,7 +28,7 @@ mkdir -p "$logdir"
 weight() {
   case "$1" in
     migration) echo 770 ;; security) echo 730 ;; integration) echo 600 ;; rebalance) echo 470 ;;
-    dedicated) echo 330 ;; kubernetes) echo 300 ;; openshift) echo 130 ;; *) echo 300 ;;
+    dedicated) echo 530 ;; kubernetes) echo 300 ;; openshift) echo 130 ;; *) echo 300 ;;
   esac
 }
 

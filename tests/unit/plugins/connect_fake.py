@@ -23,6 +23,7 @@ class FakeConnect:
         self.connectors = {}  # name -> {"config", "state", "tasks": [state, ...], "offsets": [...]}
         self.calls = []  # (method, path, body)
         self.conflicts = 0  # answer this many requests with 409 (a rebalance) first
+        self.starting = 0  # answer this many requests with 404, as a worker whose REST resources are not up yet
         self.traces = {}  # (name, task id) -> trace of a FAILED task
 
     # -- transport -----------------------------------------------------------------------------
@@ -30,6 +31,9 @@ class FakeConnect:
         parts = urlsplit(url)
         body = json.loads(data) if data else None
         self.calls.append((method, parts.path, body))
+        if self.starting:
+            self.starting -= 1
+            return 404, b"<html><body><h2>HTTP ERROR 404 Not Found</h2></body></html>"
         if self.conflicts:
             self.conflicts -= 1
             return 409, self._error(409, "Cannot complete request because of a conflicting operation (e.g. worker "

@@ -202,6 +202,26 @@ def test_info_waits_for_plugins_and_reports_failures(fake, monkeypatch):
     assert failed["msg"].startswith("failed: orders: task 0 on w0:8083: org.example.Boom: failed")
 
 
+def test_info_waits_for_a_starting_worker_but_not_for_other_errors(fake, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(kafka_connect_info.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(kafka_connect_info.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    fake.starting = 3
+    info = run({"timeout": 30}, module=kafka_connect_info)
+    assert info["server"]["version"] == "4.3.1" and fake.starting == 0 and clock[0] > 0
+    fake.starting = 100
+    failed = run({"timeout": 5}, module=kafka_connect_info, expect=FailJson)
+    assert failed["msg"] == "no answer from https://connect1:8083 after 5s"
+
+    def forbidden(url, method, data, headers, **options):
+        return 403, b'{"error_code": 403, "message": "forbidden"}'
+
+    monkeypatch.setattr(rest, "open_url_request", forbidden)
+    clock[0] = 0.0
+    failed = run({"timeout": 30}, module=kafka_connect_info, expect=FailJson)
+    assert "403" in failed["msg"] and clock[0] == 0.0, "an answer that is an error ends the wait at once"
+
+
 def test_waiting_ends_with_the_state_it_saw(fake):
     run({"name": "orders", "config": SOURCE})
     fake.connectors["orders"]["tasks"] = ["UNASSIGNED", "RUNNING"]
