@@ -37,7 +37,11 @@ def kafka_connect_clusters(groups, hostvars=None, brokers=0, min_insync_replicas
     min_isr = min_insync_replicas
     if isinstance(min_isr, str) and min_isr.strip().isdigit():
         min_isr = int(min_isr)
-    return cc.connect_clusters(hosts, int(brokers), min_isr, bool(rest_tls))
+    if isinstance(brokers, str) and brokers.strip().isdigit():
+        brokers = int(brokers)
+    if not isinstance(brokers, int) or isinstance(brokers, bool):
+        raise cc.ConnectError("brokers must be the number of brokers, got %r" % (brokers,))
+    return cc.connect_clusters(hosts, brokers, min_isr, bool(rest_tls))
 
 
 def kafka_connect_plugins(plugins, repository="", root="/opt/kafka-connect/plugins"):
@@ -54,5 +58,5 @@ class FilterModule:
     """kafkaops.platform Kafka Connect filters."""
 
     def filters(self):
-        return {f.__name__: _wrap(f) for f in (kafka_connect_clusters, kafka_connect_plugins,
-                                                kafka_connect_worker_properties)}
+        chosen = (kafka_connect_clusters, kafka_connect_plugins, kafka_connect_worker_properties)
+        return {f.__name__: _wrap(f) for f in chosen}

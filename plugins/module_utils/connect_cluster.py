@@ -178,8 +178,8 @@ def _checksum_errors(where: str, checksum: Any) -> list[str]:
         return ["%s.checksum must be ALGORITHM:HEX (for example sha256:...), got %r" % (where, checksum)]
     algorithm, digest = checksum.split(":", 1)
     if len(digest) != _DIGEST_LENGTHS[algorithm]:
-        return ["%s.checksum: a %s digest has %d hex digits, this one %d" % (where, algorithm,
-                                                                            _DIGEST_LENGTHS[algorithm], len(digest))]
+        expected = _DIGEST_LENGTHS[algorithm]
+        return ["%s.checksum: a %s digest has %d hex digits, this one %d" % (where, algorithm, expected, len(digest))]
     return []
 
 

@@ -18,7 +18,7 @@ GOOD_HOSTS = {
 }
 
 
-def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=None, zookeeper=None):
+def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=None, zookeeper=None, services=None):
     hosts = hosts if hosts is not None else GOOD_HOSTS
     names = list(hosts)
     all_vars = {
@@ -36,6 +36,9 @@ def inventory(tmp_path, hosts=None, controllers=None, brokers=None, group_vars=N
                                    for n in (brokers if brokers is not None else names)}},
         "zookeeper": {"hosts": zookeeper or {}},
     }}}
+    # the services in front of Kafka: group -> {host: variables}
+    for group, members in (services or {}).items():
+        data["all"]["children"][group] = {"hosts": members}
     path = tmp_path / "hosts.json"
     path.write_text(json.dumps(data))
     return path
@@ -99,6 +102,25 @@ CASES = [
     ("ZooKeeper settings in KRaft mode", dict(group_vars={"kafka_broker_properties": {"zookeeper.connect": "zk:2181"}}),
      "kafka_broker_properties sets zookeeper.connect, which only ZooKeeper-mode brokers read"),
     ("unknown mode", dict(group_vars={"platform_kafka_mode": "zk"}), "platform_kafka_mode"),
+    ("two Connect clusters with one group id", dict(services={"kafka_connect": {
+        "w1": {"kafka_connect_cluster": "cdc", "kafka_connect_group_id": "shared"},
+        "w2": {"kafka_connect_cluster": "mirror", "kafka_connect_group_id": "shared"}}}),
+     "Connect clusters 'cdc' and 'mirror' both use the group id 'shared'"),
+    ("Connect topics replicated more than the brokers", dict(services={"kafka_connect": {
+        "w1": {"kafka_connect_replication_factor": 5}}}),
+     "w1: kafka_connect_replication_factor 5 is more than the 3 broker(s)"),
+    ("a plugin download without a checksum", dict(services={"kafka_connect": {"w1": {"kafka_connect_plugins": [
+        {"name": "debezium-postgres", "url": "https://plugins.invalid/debezium.tar.gz", "version": "3.6.1.Final"}]}}}),
+     "w1: kafka_connect_plugins[0] (debezium-postgres).checksum must be ALGORITHM:HEX"),
+    ("Schema Registry over http where TLS is required", dict(group_vars={"platform_tls_internal_ca": True}, services={
+        "schema_registry": {"sr1": {"schema_registry_rest_tls": False}}}),
+     "sr1: schema_registry_rest_tls is false but the security description requires TLS"),
+    ("ksqlDB given a plain-http Schema Registry where TLS is required", dict(
+        group_vars={"platform_tls_internal_ca": True},
+        services={"ksqldb": {"q1": {"ksqldb_schema_registry_url": "http://sr1:8081", "ksqldb_keystore_password": "x"}}}),
+     "q1: ksqldb_schema_registry_url http://sr1:8081 is plain http"),
+    ("Connect on Kubernetes", dict(group_vars={"platform_target": "kubernetes"}, services={"kafka_connect": {"w1": {}}}),
+     "kafka_connect runs on VMs only in this release"),
     ("no delay between looks at the pods", dict(group_vars={"platform_target": "kubernetes",
                                                             "platform_kubernetes_wait_delay": 0}),
      "platform_kubernetes_wait_delay must be at least 1 second, not 0"),
@@ -111,4 +133,17 @@ def test_bad_inventory_stops_before_any_change(tmp_path, kwargs, message):
     assert rc != 0, output[-3000:]
     assert message in output, output[-3000:]
     # the first play (read-only checks) is where it stopped
+    assert "Deploy the KRaft controllers" not in output, output[-3000:]
+
+
+def test_a_ksqldb_service_id_change_stops_before_any_change(tmp_path):
+    """A host whose ksqlDB runs with service id old_ (its current ksql-server.properties) may not be
+    given another: its queries and command topic belong to old_."""
+    (tmp_path / "etc" / "ksqldb").mkdir(parents=True)
+    (tmp_path / "etc" / "ksqldb" / "ksql-server.properties").write_text("ksql.service.id=old_\nlisteners=http://0.0.0.0:8088\n")
+    path = inventory(tmp_path, group_vars={"platform_config_root": str(tmp_path / "etc")},
+                     services={"ksqldb": {"q1": {"ksqldb_service_id": "new_"}}})
+    rc, output = run_site(path)
+    assert rc != 0, output[-3000:]
+    assert "q1: ksqldb_service_id would change from 'old_' to 'new_' on a running ksqlDB cluster" in output, output[-3000:]
     assert "Deploy the KRaft controllers" not in output, output[-3000:]

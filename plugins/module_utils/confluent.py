@@ -1,0 +1,236 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Confluent Schema Registry and ksqlDB as the inventory describes them: their properties, the
+checks that need the whole inventory (one group per cluster, URLs and TLS, a ksqlDB service id that
+must not change under a running cluster) and the order to restart Schema Registry instances in.
+Pure Python, no Ansible imports.
+
+Both products are REST services in front of Kafka: their Kafka client settings come from the
+security description (``client_properties(..., client="schema_registry"|"ksqldb")``, already
+prefixed ``kafkastore.`` or ``ksql.streams.``); their own REST listener gets TLS from a keystore
+the role makes from the internal CA's files.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["ConfluentError", "schema_registry_properties", "ksqldb_properties", "rest_tls_properties",
+           "schema_registry_errors", "ksqldb_errors", "schema_registry_roll_order", "service_id_change"]
+
+_GROUP = re.compile(r"[A-Za-z0-9._-]{1,249}")
+_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
+# ksqlDB prefixes its internal topics with the service id; letters, digits and _ keep them valid
+_SERVICE_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+class ConfluentError(ValueError):
+    """A Schema Registry or ksqlDB description that cannot be rendered."""
+
+
+def _url_host(address: str) -> str:
+    return "[%s]" % address if ":" in address and not address.startswith("[") else address
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def rest_tls_properties(tls: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """The REST listener's TLS settings (rest-utils keys): a PKCS12 keystore and truststore, and
+    client certificates required when ``client_auth``."""
+    if not tls:
+        return {}
+    for key in ("keystore", "truststore", "password"):
+        if not tls.get(key):
+            raise ConfluentError("an HTTPS REST listener needs %s" % key)
+    properties = {
+        prefix + "ssl.keystore.location": tls["keystore"], prefix + "ssl.keystore.type": "PKCS12",
+        prefix + "ssl.keystore.password": tls["password"], prefix + "ssl.key.password": tls["password"],
+        prefix + "ssl.truststore.location": tls["truststore"], prefix + "ssl.truststore.type": "PKCS12",
+        prefix + "ssl.truststore.password": tls["password"],
+    }
+    if tls.get("client_auth"):
+        properties[prefix + "ssl.client.authentication"] = "REQUIRED"
+    return properties
+
+
+def _merge(properties: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    for key, value in (overrides or {}).items():
+        if value is None:
+            properties.pop(key, None)
+        else:
+            properties[key] = value
+    return properties
+
+
+def schema_registry_properties(spec: dict[str, Any]) -> dict[str, Any]:
+    """The properties of one Schema Registry instance.
+
+    ``spec``: ``group_id``, ``address`` (what the instance advertises to the others: ``host.name``),
+    ``port``, ``bootstrap_servers`` (list), ``client`` (the ``kafkastore.`` client properties),
+    ``topic`` (the schemas topic), ``replication_factor``, ``leader_eligible``, ``tls`` (``None``
+    or ``{"keystore", "truststore", "password", "client_auth"}``) and ``overrides`` (``None``
+    removes a key). Precedence: generated < overrides.
+    """
+    scheme = "https" if spec.get("tls") else "http"
+    properties: dict[str, Any] = dict(spec.get("client") or {})
+    properties.update({
+        "listeners": "%s://0.0.0.0:%s" % (scheme, spec["port"]),
+        "host.name": spec["address"],
+        "inter.instance.protocol": scheme,
+        "schema.registry.group.id": spec["group_id"],
+        "leader.eligibility": bool(spec.get("leader_eligible", True)),
+        "kafkastore.bootstrap.servers": ",".join(spec["bootstrap_servers"]),
+        "kafkastore.topic": spec["topic"],
+        "kafkastore.topic.replication.factor": spec["replication_factor"],
+    })
+    properties.update(rest_tls_properties(spec.get("tls")))
+    return _merge(properties, spec.get("overrides"))
+
+
+def ksqldb_properties(spec: dict[str, Any]) -> dict[str, Any]:
+    """The properties of one ksqlDB server.
+
+    ``spec``: ``service_id``, ``address``, ``port``, ``bootstrap_servers``, ``client`` (the
+    ``ksql.streams.`` client properties), ``replication_factor`` (internal and processing-log
+    topics), ``state_dir``, ``schema_registry_url`` (or empty), ``queries_file`` (headless mode, or
+    empty), ``tls`` as for Schema Registry, ``overrides``.
+    """
+    scheme = "https" if spec.get("tls") else "http"
+    service_id = spec["service_id"]
+    properties: dict[str, Any] = dict(spec.get("client") or {})
+    properties.update({
+        "listeners": "%s://0.0.0.0:%s" % (scheme, spec["port"]),
+        "ksql.advertised.listener": "%s://%s:%s" % (scheme, _url_host(spec["address"]), spec["port"]),
+        "bootstrap.servers": ",".join(spec["bootstrap_servers"]),
+        "ksql.streams.bootstrap.servers": ",".join(spec["bootstrap_servers"]),
+        "ksql.service.id": service_id,
+        "ksql.internal.topic.replicas": spec["replication_factor"],
+        "ksql.streams.replication.factor": spec["replication_factor"],
+        "ksql.streams.state.dir": spec["state_dir"],
+        # the processing log: a topic and a stream of what failed to process, named after the service
+        "ksql.logging.processing.topic.auto.create": True,
+        "ksql.logging.processing.stream.auto.create": True,
+        "ksql.logging.processing.topic.name": "%sksql_processing_log" % service_id,
+        "ksql.logging.processing.topic.replication.factor": spec["replication_factor"],
+    })
+    if spec.get("schema_registry_url"):
+        properties["ksql.schema.registry.url"] = spec["schema_registry_url"]
+    if spec.get("queries_file"):
+        properties["ksql.queries.file"] = spec["queries_file"]
+    properties.update(rest_tls_properties(spec.get("tls")))
+    return _merge(properties, spec.get("overrides"))
+
+
+def _cluster_errors(kind: str, hosts: dict[str, dict[str, Any]], keys: tuple[str, ...]) -> list[str]:
+    """Every host of one group agrees on the cluster-wide ``keys``."""
+    errors = []
+    first: dict[str, tuple[str, Any]] = {}
+    for host in sorted(hosts):
+        for key in keys:
+            value = hosts[host].get(key)
+            seen = first.setdefault(key, (host, value))
+            if seen[1] != value:
+                errors.append("%s: %s is %r but %s has %r; every %s host must agree"
+                              % (host, key, value, seen[0], seen[1], kind))
+    return errors
+
+
+def _replication_errors(host: str, role: str, info: dict[str, Any], broker_count: int) -> list[str]:
+    """``<role>_replication_factor`` is 0 (min(3, brokers)) or a positive integer the brokers can hold."""
+    variable = role + "_replication_factor"
+    factor = info.get(variable, 0)
+    if not _is_int(factor) or factor < 0:
+        return ["%s: %s must be 0 (min(3, brokers)) or a positive integer, got %r" % (host, variable, factor)]
+    if broker_count and factor > broker_count:
+        return ["%s: %s %d is more than the %d broker(s)" % (host, variable, factor, broker_count)]
+    return []
+
+
+def _rest_tls_errors(host: str, role: str, info: dict[str, Any], tls_required: bool) -> list[str]:
+    """The REST listener uses TLS where the security description requires it, with a keystore password."""
+    tls = info.get(role + "_rest_tls")
+    tls = tls_required if tls is None else bool(tls)
+    errors = []
+    if tls_required and not tls:
+        errors.append("%s: %s_rest_tls is false but the security description requires TLS (platform_tls_internal_ca); "
+                      "its URL would be http://" % (host, role))
+    if tls and not info.get(role + "_keystore_password"):
+        errors.append("%s: %s_rest_tls needs %s_keystore_password (the password of the PKCS12 stores the role makes "
+                      "from the internal CA's files)" % (host, role, role))
+    return errors
+
+
+def schema_registry_errors(hosts: dict[str, dict[str, Any]], broker_count: int, tls_required: bool) -> list[str]:
+    """Problems with the schema_registry group: ``hosts`` maps each host to its
+    ``schema_registry_group_id``, ``schema_registry_topic``, ``schema_registry_replication_factor``,
+    ``schema_registry_port``, ``schema_registry_rest_tls``, ``schema_registry_leader_eligible`` and
+    ``schema_registry_keystore_password``. ``tls_required``: the security description asks for TLS
+    on the REST listeners (the internal CA)."""
+    errors = _cluster_errors("schema_registry", hosts, (
+        "schema_registry_group_id", "schema_registry_topic", "schema_registry_replication_factor",
+        "schema_registry_port", "schema_registry_rest_tls"))
+    if hosts and not any(h.get("schema_registry_leader_eligible", True) for h in hosts.values()):
+        errors.append("no Schema Registry host may become leader (schema_registry_leader_eligible is false on all); "
+                      "nothing could register a schema")
+    for host in sorted(hosts):
+        info = hosts[host]
+        group = info.get("schema_registry_group_id", "schema-registry")
+        if not isinstance(group, str) or not _GROUP.fullmatch(group):
+            errors.append("%s: schema_registry_group_id %r must be 1 to 249 letters, digits, '.', '_' or '-'" % (host, group))
+        topic = info.get("schema_registry_topic", "_schemas")
+        if not isinstance(topic, str) or not _TOPIC.fullmatch(topic) or topic in (".", ".."):
+            errors.append("%s: schema_registry_topic %r is not a Kafka topic name" % (host, topic))
+        errors.extend(_replication_errors(host, "schema_registry", info, broker_count))
+        errors.extend(_rest_tls_errors(host, "schema_registry", info, tls_required))
+    return errors
+
+
+def ksqldb_errors(hosts: dict[str, dict[str, Any]], broker_count: int, tls_required: bool) -> list[str]:
+    """Problems with the ksqldb group (see :func:`schema_registry_errors`; the keys are the
+    ``ksqldb_*`` variables, and ``ksqldb_schema_registry_url``)."""
+    errors = _cluster_errors("ksqldb", hosts, (
+        "ksqldb_service_id", "ksqldb_replication_factor", "ksqldb_port", "ksqldb_rest_tls",
+        "ksqldb_schema_registry_url", "ksqldb_queries_file"))
+    for host in sorted(hosts):
+        info = hosts[host]
+        service_id = info.get("ksqldb_service_id", "ksql_")
+        if not isinstance(service_id, str) or not _SERVICE_ID.fullmatch(service_id):
+            errors.append("%s: ksqldb_service_id %r must be 1 to 100 letters, digits, '_' or '-' (it prefixes "
+                          "ksqlDB's internal topics)" % (host, service_id))
+        errors.extend(_replication_errors(host, "ksqldb", info, broker_count))
+        url = info.get("ksqldb_schema_registry_url") or ""
+        if url and not re.fullmatch(r"https?://[^\s,]+(,https?://[^\s,]+)*", url):
+            errors.append("%s: ksqldb_schema_registry_url %r must be http(s) URLs, comma-separated" % (host, url))
+        elif tls_required and "http://" in url:
+            errors.append("%s: ksqldb_schema_registry_url %s is plain http but the security description requires TLS "
+                          "(platform_tls_internal_ca); use https://" % (host, url))
+        errors.extend(_rest_tls_errors(host, "ksqldb", info, tls_required))
+    return errors
+
+
+def service_id_change(running: dict[str, str], desired: str) -> list[str]:
+    """The hosts whose running ksqlDB has another service id than the inventory's. ``running``
+    maps each host to the ``ksql.service.id`` of its current ksql-server.properties ("" where
+    there is none yet). A new service id is a new ksqlDB cluster: its queries, command topic and
+    state belong to the old id."""
+    errors = []
+    for host in sorted(running):
+        current = running[host]
+        if current and current != desired:
+            errors.append("%s: ksqldb_service_id would change from %r to %r on a running ksqlDB cluster; its persistent "
+                          "queries and command topic belong to %r. Keep the old id, or deploy the new one as a new "
+                          "cluster on other hosts and migrate the queries" % (host, current, desired, current))
+    return errors
+
+
+def schema_registry_roll_order(hosts: list[str], eligible: dict[str, bool], leader: str | None = None) -> list[str]:
+    """The order to restart Schema Registry instances in: those that can never lead first, then
+    the leader-eligible ones, the current leader (when known) last - so that the leader is
+    elected once, not at each restart."""
+    def rank(host: str) -> tuple[int, str]:
+        if host == leader:
+            return (2, host)
+        return (1 if eligible.get(host, True) else 0, host)
+    return sorted(hosts, key=rank)
