@@ -10,7 +10,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import connect_c
 # the variables a Connect cluster is described by (read from every host of the group)
 _VARIABLES = ("kafka_connect_cluster", "kafka_connect_group_id", "kafka_connect_config_topic",
               "kafka_connect_offset_topic", "kafka_connect_status_topic", "kafka_connect_replication_factor",
-              "kafka_connect_rest_port", "kafka_connect_rest_tls")
+              "kafka_connect_rest_port", "kafka_connect_rest_tls", "kafka_connect_keystore_password")
 
 
 def _wrap(func):

@@ -102,6 +102,9 @@ def _host_settings(host: str, info: dict[str, Any], broker_count: int,
     settings["rest_port"] = port
     tls = info.get("kafka_connect_rest_tls")
     settings["rest_tls"] = rest_tls if tls in (None, "") else bool(tls)
+    if settings["rest_tls"] and not info.get("kafka_connect_keystore_password"):
+        errors.append("%s: kafka_connect_rest_tls needs kafka_connect_keystore_password (the password of the PKCS12 "
+                      "stores the role makes from the internal CA's files for the REST listener)" % host)
     settings["address"] = info.get("address") or host
     return settings, errors
 
@@ -283,7 +286,8 @@ def worker_properties(spec: dict[str, Any]) -> dict[str, Any]:
     advertises), ``bootstrap_servers`` (list), ``client`` (the Kafka client properties of the
     security description for Connect: plain, ``producer.``, ``consumer.`` and ``admin.`` keys),
     ``plugin_path``, ``secrets_dir`` (the only directory the file and directory providers may
-    read), ``rest_tls`` (``{"keystore", "truststore"}`` PEM files, for an HTTPS listener),
+    read), ``rest_tls`` (``{"keystore", "truststore", "password", "client_auth"}``: PKCS12 stores,
+    for an HTTPS listener),
     ``overrides`` (the user's properties; ``None`` removes a key).
 
     Precedence: defaults < generated < overrides.
@@ -316,12 +320,17 @@ def worker_properties(spec: dict[str, Any]) -> dict[str, Any]:
         properties["config.providers.%s.param.allowed.paths" % name] = spec["secrets_dir"]
     if scheme == "https":
         tls = spec.get("rest_tls") or {}
-        if not tls.get("keystore") or not tls.get("truststore"):
-            raise ConnectError("an HTTPS REST listener (kafka_connect_rest_tls) needs a keystore and a truststore")
+        if not tls.get("keystore") or not tls.get("truststore") or not tls.get("password"):
+            raise ConnectError("an HTTPS REST listener (kafka_connect_rest_tls) needs a keystore, a truststore and "
+                               "their password")
+        # Connect's REST server and the client it forwards requests with read only listeners.https.* once one
+        # is set, through Jetty, which takes Java key stores (PKCS12), not Kafka's PEM stores
         prefix = "listeners.https."
         properties.update({
-            prefix + "ssl.keystore.type": "PEM", prefix + "ssl.keystore.location": tls["keystore"],
-            prefix + "ssl.truststore.type": "PEM", prefix + "ssl.truststore.location": tls["truststore"],
+            prefix + "ssl.keystore.type": "PKCS12", prefix + "ssl.keystore.location": tls["keystore"],
+            prefix + "ssl.keystore.password": tls["password"], prefix + "ssl.key.password": tls["password"],
+            prefix + "ssl.truststore.type": "PKCS12", prefix + "ssl.truststore.location": tls["truststore"],
+            prefix + "ssl.truststore.password": tls["password"],
         })
         if tls.get("client_auth"):
             properties[prefix + "ssl.client.auth"] = "required"

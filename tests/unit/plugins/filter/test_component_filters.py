@@ -31,7 +31,7 @@ def test_connect_errors_become_filter_errors():
         CONNECT["kafka_connect_clusters"]({"kafka_connect": ["w1"]}, hostvars={"w1": {}}, brokers="x")
     with pytest.raises(AnsibleFilterError, match="kafka_confluent_layout: brokers must be the number of brokers"):
         CONFLUENT["kafka_confluent_layout"]({}, hostvars={}, brokers=None)
-    with pytest.raises(AnsibleFilterError, match="kafka_connect_worker_properties: an HTTPS REST listener"):
+    with pytest.raises(AnsibleFilterError, match="kafka_connect_worker_properties: an HTTPS REST listener .kafka_connect_rest_tls. needs a keystore"):
         CONNECT["kafka_connect_worker_properties"]({
             "cluster": {"group_id": "g", "config_topic": "a", "offset_topic": "b", "status_topic": "c",
                         "replication_factor": 1, "rest_port": 8083, "rest_tls": True},

@@ -32,10 +32,13 @@ def test_replication_factor_follows_a_small_cluster_and_zero_means_derived():
 
 def test_two_clusters_with_their_own_names_ports_and_tls():
     found = clusters({
-        "w1": {"kafka_connect_cluster": "cdc", "address": "::1"},
+        "w1": {"kafka_connect_cluster": "cdc", "address": "::1", "kafka_connect_keystore_password": "pw"},
         "w2": {"kafka_connect_cluster": "mirror", "kafka_connect_rest_port": 8084, "kafka_connect_rest_tls": False},
     }, rest_tls=True)
     assert found["errors"] == []
+    assert clusters({"w1": {}}, rest_tls=True)["errors"] == [
+        "w1: kafka_connect_rest_tls needs kafka_connect_keystore_password (the password of the PKCS12 stores the role "
+        "makes from the internal CA's files for the REST listener)"]
     assert found["clusters"]["cdc"]["urls"] == ["https://[::1]:8083"]
     assert found["clusters"]["mirror"]["urls"] == ["http://w2:8084"]
     assert found["clusters"]["mirror"]["status_topic"] == "mirror-status"
@@ -195,14 +198,16 @@ def test_worker_properties_combine_cluster_security_and_providers():
     assert "key.converter" not in found
 
 
-def test_https_rest_listener_reads_pem_stores():
+def test_https_rest_listener_reads_pkcs12_stores():
     cluster = clusters({"w1": {}}, rest_tls=True)["clusters"]["connect"]
-    found = cc.worker_properties(_spec(cluster=cluster, rest_tls={"keystore": "/k.pem", "truststore": "/t.pem",
-                                                                  "client_auth": True}))
+    found = cc.worker_properties(_spec(cluster=cluster, rest_tls={"keystore": "/k.p12", "truststore": "/t.p12",
+                                                                  "password": "pw", "client_auth": True}))
     assert found["listeners"] == "https://0.0.0.0:8083"
     assert found["rest.advertised.listener"] == "https"
-    assert found["listeners.https.ssl.keystore.location"] == "/k.pem"
-    assert found["listeners.https.ssl.truststore.type"] == "PEM"
+    assert found["listeners.https.ssl.keystore.location"] == "/k.p12"
+    # Jetty reads Java key stores: PEM, which Kafka's own listeners take, would not load
+    assert found["listeners.https.ssl.keystore.type"] == found["listeners.https.ssl.truststore.type"] == "PKCS12"
+    assert found["listeners.https.ssl.keystore.password"] == found["listeners.https.ssl.truststore.password"] == "pw"
     assert found["listeners.https.ssl.client.auth"] == "required"
-    with pytest.raises(cc.ConnectError, match="needs a keystore and a truststore"):
-        cc.worker_properties(_spec(cluster=cluster))
+    with pytest.raises(cc.ConnectError, match="needs a keystore, a truststore and their password"):
+        cc.worker_properties(_spec(cluster=cluster, rest_tls={"keystore": "/k.p12", "truststore": "/t.p12"}))
