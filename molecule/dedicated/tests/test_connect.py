@@ -35,8 +35,9 @@ def test_every_row_arrived_once(cdc):
     rows = int(_host(cdc["postgres"]).check_output(
         "runuser -u postgres -- psql -d inventory -tAc 'SELECT count(*) FROM orders'"))
     found = _records(cdc)
-    print("rows in PostgreSQL: %d, records in %s: %d (distinct %d, duplicated %d), failover %.1f s"
-          % (rows, cdc["topic"], found["records"], found["distinct"], found["duplicates"], cdc["failover_seconds"]))
+    print("figures: rows in PostgreSQL %d, records in %s %d (distinct %d, lost %d, duplicated %d), failover %.1f s"
+          % (rows, cdc["topic"], found["records"], found["distinct"], rows - found["distinct"], found["duplicates"],
+             cdc["failover_seconds"]))
     assert rows >= 150
     assert found["distinct"] == rows, "lost %d row(s)" % (rows - found["distinct"])
     assert found["max_id"] == rows
