@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
+
 __all__ = ["ConfluentError", "schema_registry_properties", "ksqldb_properties", "rest_tls_properties",
-           "schema_registry_errors", "ksqldb_errors", "schema_registry_roll_order", "service_id_change"]
+           "rest_urls", "schema_registry_errors", "ksqldb_errors", "schema_registry_roll_order", "service_id_change"]
 
 _GROUP = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
@@ -28,12 +30,21 @@ class ConfluentError(ValueError):
     """A Schema Registry or ksqlDB description that cannot be rendered."""
 
 
-def _url_host(address: str) -> str:
-    return "[%s]" % address if ":" in address and not address.startswith("[") else address
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def rest_urls(hosts: dict[str, dict[str, Any]], role: str, port: int, tls_required: bool) -> list[str]:
+    """One REST URL per host (sorted by host) of the ``role`` group (``schema_registry``, ``ksqldb``):
+    ``<role>_port`` (default ``port``), https where ``<role>_rest_tls`` (default ``tls_required``)."""
+    urls = []
+    for host in sorted(hosts):
+        info = hosts[host]
+        tls = info.get(role + "_rest_tls")
+        tls = tls_required if tls is None else bool(tls)
+        address = format_host(info.get("address") or host)
+        urls.append("%s://%s:%s" % ("https" if tls else "http", address, info.get(role + "_port", port)))
+    return urls
 
 
 def rest_tls_properties(tls: dict[str, Any] | None, prefix: str = "") -> dict[str, Any]:
@@ -102,7 +113,7 @@ def ksqldb_properties(spec: dict[str, Any]) -> dict[str, Any]:
     properties: dict[str, Any] = dict(spec.get("client") or {})
     properties.update({
         "listeners": "%s://0.0.0.0:%s" % (scheme, spec["port"]),
-        "ksql.advertised.listener": "%s://%s:%s" % (scheme, _url_host(spec["address"]), spec["port"]),
+        "ksql.advertised.listener": "%s://%s:%s" % (scheme, format_host(spec["address"]), spec["port"]),
         "bootstrap.servers": ",".join(spec["bootstrap_servers"]),
         "ksql.streams.bootstrap.servers": ",".join(spec["bootstrap_servers"]),
         "ksql.service.id": service_id,

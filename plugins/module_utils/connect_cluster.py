@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
+
 __all__ = ["ConnectError", "connect_clusters", "plugin_sources", "worker_properties", "CONFIG_PROVIDERS",
            "WORKER_DEFAULTS"]
 
@@ -142,13 +144,9 @@ def connect_clusters(hosts: dict[str, dict[str, Any]], broker_count: int,
                                               cluster[key]))
         cluster.setdefault("hosts", []).append(host)
         scheme = "https" if cluster["rest_tls"] else "http"
-        cluster.setdefault("urls", []).append("%s://%s:%s" % (scheme, _url_host(settings["address"]), cluster["rest_port"]))
+        cluster.setdefault("urls", []).append("%s://%s:%s" % (scheme, format_host(settings["address"]), cluster["rest_port"]))
     errors.extend(_cross_cluster_errors(clusters, min_insync_replicas))
     return {"clusters": clusters, "errors": errors}
-
-
-def _url_host(address: str) -> str:
-    return "[%s]" % address if ":" in address and not address.startswith("[") else address
 
 
 def _cross_cluster_errors(clusters: dict[str, dict[str, Any]], min_isr: int | None) -> list[str]:

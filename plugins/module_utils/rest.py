@@ -37,6 +37,19 @@ class RestError(Exception):
         self.body = body
 
 
+def run_module(module: Any, step: Callable[[], dict[str, Any]], task_error: type[Exception]) -> None:
+    """End a REST module: exit with ``step()``'s result, or fail with the message of a ``task_error``
+    (the runner's own: with its ``changed`` and any ``details``) or of a :class:`RestError` (with the
+    HTTP ``status``)."""
+    try:
+        result = step()
+    except task_error as exc:
+        module.fail_json(msg=str(exc), changed=getattr(exc, "changed", False), **getattr(exc, "details", {}))
+    except RestError as exc:
+        module.fail_json(msg=str(exc), status=exc.status)
+    module.exit_json(**result)
+
+
 def open_url_request(url: str, method: str, data: bytes | None, headers: dict[str, str],
                      **options: Any) -> tuple[int, bytes]:
     """One HTTP request through Ansible's open_url; (status, body) of any answer, errors included."""

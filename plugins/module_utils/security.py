@@ -79,6 +79,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._security.listen
     served_listeners,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils._security.normalize import normalize
+from ansible_collections.kafkaops.platform.plugins.module_utils._security.render import format_host
 from ansible_collections.kafkaops.platform.plugins.module_utils._security.secrets import (
     is_secret_property,
     jvm_system_properties,
@@ -120,6 +121,7 @@ __all__ = [
     "client_properties",
     "effective_tls",
     "find_listener",
+    "format_host",
     "is_secret_property",
     "jaas_file",
     "jvm_system_properties",

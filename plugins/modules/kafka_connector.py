@@ -193,7 +193,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_connect im
     CONNECT_ARGUMENT_SPEC,
     ConnectClient,
 )
-from ansible_collections.kafkaops.platform.plugins.module_utils.rest import RestError
+from ansible_collections.kafkaops.platform.plugins.module_utils.rest import run_module
 
 
 def argument_spec() -> dict:
@@ -218,13 +218,8 @@ def argument_spec() -> dict:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = run(module, ConnectClient.from_params(module.params))
-    except ConnectorError as exc:
-        module.fail_json(msg=str(exc), changed=exc.changed)
-    except RestError as exc:
-        module.fail_json(msg=str(exc), status=exc.status)
-    module.exit_json(**result)
+    client = ConnectClient.from_params(module.params)
+    run_module(module, lambda: run(module, client), ConnectorError)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ mode:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkaops.platform.plugins.module_utils._schema_runner import SchemaError, run
-from ansible_collections.kafkaops.platform.plugins.module_utils.rest import REST_ARGUMENT_SPEC, RestError
+from ansible_collections.kafkaops.platform.plugins.module_utils.rest import REST_ARGUMENT_SPEC, run_module
 from ansible_collections.kafkaops.platform.plugins.module_utils.schema_registry import (
     COMPATIBILITY_LEVELS,
     MODES,
@@ -182,13 +182,7 @@ def main() -> None:
                            required_if=[("state", "absent", ("subject",))],
                            required_by={"schema": ("subject",), "references": ("schema",)})
     client = SchemaRegistryClient(**SchemaRegistryClient.rest_options(module.params))
-    try:
-        result = run(module, client)
-    except SchemaError as exc:
-        module.fail_json(msg=str(exc), changed=exc.changed, **exc.details)
-    except RestError as exc:
-        module.fail_json(msg=str(exc), status=exc.status)
-    module.exit_json(**result)
+    run_module(module, lambda: run(module, client), SchemaError)
 
 
 if __name__ == "__main__":

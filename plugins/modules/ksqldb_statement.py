@@ -176,7 +176,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkaops.platform.plugins.module_utils._ksqldb_runner import KsqlError, run
 from ansible_collections.kafkaops.platform.plugins.module_utils.ksqldb import KsqlClient
-from ansible_collections.kafkaops.platform.plugins.module_utils.rest import REST_ARGUMENT_SPEC, RestError
+from ansible_collections.kafkaops.platform.plugins.module_utils.rest import REST_ARGUMENT_SPEC, run_module
 
 
 def argument_spec() -> dict:
@@ -197,13 +197,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_if=[("state", "present", ("statement",))])
     client = KsqlClient(**KsqlClient.rest_options(module.params))
-    try:
-        result = run(module, client)
-    except KsqlError as exc:
-        module.fail_json(msg=str(exc), changed=exc.changed, **exc.details)
-    except RestError as exc:
-        module.fail_json(msg=str(exc), status=exc.status)
-    module.exit_json(**result)
+    run_module(module, lambda: run(module, client), KsqlError)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,115 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Filters for the services in front of Kafka - Kafka Connect, Schema Registry, ksqlDB: what the
+inventory says of them, their properties and checks, the order to restart them in."""
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import confluent as cf
+from ansible_collections.kafkaops.platform.plugins.module_utils import connect_cluster as cc
+
+# the variables each group is described by (read from every host of the group)
+_CONNECT = ("kafka_connect_cluster", "kafka_connect_group_id", "kafka_connect_config_topic",
+            "kafka_connect_offset_topic", "kafka_connect_status_topic", "kafka_connect_replication_factor",
+            "kafka_connect_rest_port", "kafka_connect_rest_tls", "kafka_connect_keystore_password")
+_SCHEMA_REGISTRY = ("schema_registry_group_id", "schema_registry_topic", "schema_registry_replication_factor",
+                    "schema_registry_port", "schema_registry_rest_tls", "schema_registry_leader_eligible",
+                    "schema_registry_keystore_password")
+_KSQLDB = ("ksqldb_service_id", "ksqldb_replication_factor", "ksqldb_port", "ksqldb_rest_tls",
+           "ksqldb_schema_registry_url", "ksqldb_queries_file", "ksqldb_keystore_password")
+
+
+def _wrap(func):
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (cc.ConnectError, cf.ConfluentError) as exc:
+            raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
+    run.__name__ = func.__name__
+    run.__doc__ = func.__doc__
+    return run
+
+
+def _group(name, groups, hostvars, group, keys):
+    """Each host of ``group`` with the ``keys`` it sets and its address."""
+    if hostvars is None:
+        raise AnsibleFilterError("%s needs hostvars=hostvars" % name)
+    hosts = {}
+    for host in groups.get(group, []) or []:
+        hvars = hostvars[host]
+        hosts[host] = {key: hvars[key] for key in keys if key in hvars}
+        hosts[host]["address"] = hvars.get("platform_host_address") or host
+    return hosts
+
+
+def _count(value, what):
+    """A count given as an integer or as a string of digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise cc.ConnectError("%s must be the number of %s, got %r" % (what, what, value))
+    return value
+
+
+def kafka_connect_clusters(groups, hostvars=None, brokers=0, min_insync_replicas=None, rest_tls=False,
+                           group="kafka_connect"):
+    """The Connect clusters of the inventory and every problem with them."""
+    hosts = _group("kafka_connect_clusters", groups, hostvars, group, _CONNECT)
+    min_isr = min_insync_replicas
+    if isinstance(min_isr, str) and min_isr.strip().isdigit():
+        min_isr = int(min_isr)
+    return cc.connect_clusters(hosts, _count(brokers, "brokers"), min_isr, bool(rest_tls))
+
+
+def kafka_connect_plugins(plugins, repository="", root="/opt/kafka-connect/plugins"):
+    """The declared plugins as install steps, one directory per plugin version."""
+    return cc.plugin_sources(plugins, repository=repository or "", root=root)
+
+
+def kafka_connect_worker_properties(spec):
+    """A Connect worker's properties: defaults, cluster, security and overrides."""
+    return cc.worker_properties(spec)
+
+
+def kafka_confluent_layout(groups, hostvars=None, brokers=0, tls_required=False):
+    """Schema Registry and ksqlDB of the inventory: their REST URLs and every problem."""
+    registry = _group("kafka_confluent_layout", groups, hostvars, "schema_registry", _SCHEMA_REGISTRY)
+    ksqldb = _group("kafka_confluent_layout", groups, hostvars, "ksqldb", _KSQLDB)
+    tls_required = bool(tls_required)
+    brokers = _count(brokers, "brokers")
+    return {
+        "schema_registry_urls": cf.rest_urls(registry, "schema_registry", 8081, tls_required),
+        "ksqldb_urls": cf.rest_urls(ksqldb, "ksqldb", 8088, tls_required),
+        "errors": cf.schema_registry_errors(registry, brokers, tls_required) + cf.ksqldb_errors(ksqldb, brokers, tls_required),
+    }
+
+
+def kafka_schema_registry_properties(spec):
+    """The properties of a Schema Registry instance."""
+    return cf.schema_registry_properties(spec)
+
+
+def kafka_ksqldb_properties(spec):
+    """The properties of a ksqlDB server."""
+    return cf.ksqldb_properties(spec)
+
+
+def kafka_schema_registry_roll_order(hosts, eligible=None, leader=None):
+    """The order to restart Schema Registry instances in: never-leaders first, the leader last."""
+    return cf.schema_registry_roll_order(list(hosts), eligible or {}, leader)
+
+
+def kafka_ksqldb_service_id_errors(running, desired):
+    """Hosts whose running ksqlDB has another service id than the inventory's."""
+    return cf.service_id_change(running or {}, desired)
+
+
+class FilterModule:
+    """kafkaops.platform filters of Kafka Connect, Schema Registry and ksqlDB."""
+
+    def filters(self):
+        chosen = (kafka_connect_clusters, kafka_connect_plugins, kafka_connect_worker_properties,
+                  kafka_confluent_layout, kafka_schema_registry_properties, kafka_ksqldb_properties,
+                  kafka_schema_registry_roll_order, kafka_ksqldb_service_id_errors)
+        return {f.__name__: _wrap(f) for f in chosen}
