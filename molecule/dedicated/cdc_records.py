@@ -2,9 +2,9 @@
 # Apache-2.0 (see LICENSE)
 """Read a Debezium topic from the beginning and count its records by row id, for the Connect checks
 of the dedicated scenario. Prints one JSON object: records, distinct ids, duplicated ids, the
-highest id, and whether a given text appears in any record (a secret must not).
+highest id, and whether any of the given texts appears in a record (a secret must not).
 
-    cdc_records.py BOOTSTRAP TOPIC [--absent TEXT]
+    cdc_records.py BOOTSTRAP TOPIC [--absent TEXT]...
 """
 import argparse
 import json
@@ -17,7 +17,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bootstrap")
     parser.add_argument("topic")
-    parser.add_argument("--absent", default="")
+    parser.add_argument("--absent", action="append", default=[])
     args = parser.parse_args()
     consumer = KafkaConsumer(bootstrap_servers=args.bootstrap.split(","), enable_auto_commit=False,
                              consumer_timeout_ms=5000, request_timeout_ms=30000)
@@ -32,7 +32,7 @@ def main():
             for records in consumer.poll(timeout_ms=2000).values():
                 for record in records:
                     raw = record.value or b""
-                    if args.absent and args.absent.encode() in raw + (record.key or b""):
+                    if any(text and text.encode() in raw + (record.key or b"") for text in args.absent):
                         found = True
                     if not raw:
                         continue  # a tombstone

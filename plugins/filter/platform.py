@@ -12,6 +12,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import propertie
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
 from ansible_collections.kafkaops.platform.plugins.module_utils import zookeeper as zk
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services as kube_services
 
 
 def _wrap(func):
@@ -19,7 +20,7 @@ def _wrap(func):
         try:
             return func(*args, **kwargs)
         except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError,
-                kube.KubernetesSpecError) as exc:
+                kube.KubernetesSpecError, kube_services.ServiceSpecError) as exc:
             raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
     run.__name__ = func.__name__
     run.__doc__ = func.__doc__
@@ -200,6 +201,23 @@ def kafka_kubernetes_manifests(spec):
     return kube.manifests(spec)
 
 
+def kafka_kubernetes_service_manifests(spec):
+    """Every Kubernetes/OpenShift object of one Connect, Schema Registry or ksqlDB cluster
+    (module_utils._kubernetes.services.manifests)."""
+    return kube_services.manifests(spec)
+
+
+def kafka_kubernetes_service_errors(spec):
+    """What Connect, Schema Registry and ksqlDB ask that Kubernetes and OpenShift cannot give in this release
+    (module_utils._kubernetes.services.target_errors), for the preflight."""
+    return kube_services.target_errors(spec)
+
+
+def kafka_kubernetes_rollout_done(statefulset):
+    """Whether a StatefulSet read from the API server runs its newest revision on every pod, all ready."""
+    return kube_services.rollout_done(statefulset)
+
+
 def kafka_kubernetes_sets(hosts, layout, secret=False):
     """The StatefulSets of the cluster from the hosts' platform_kubernetes_process and
     zookeeper_kubernetes_process facts (``hosts``: hostvars entries)."""
@@ -277,4 +295,5 @@ class FilterModule:
             kafka_kubernetes_layout, kafka_kubernetes_topology, kafka_kubernetes_advertised, kafka_kubernetes_manifests,
             kafka_kubernetes_outdated, kafka_kubernetes_roll_order, kafka_kubernetes_sets, kafka_kubernetes_tls_names,
             kafka_kubernetes_found_data, kafka_kubernetes_redacted, kafka_kubernetes_object_name,
-            kafka_kubernetes_zookeeper_servers)}
+            kafka_kubernetes_zookeeper_servers, kafka_kubernetes_service_manifests, kafka_kubernetes_rollout_done,
+            kafka_kubernetes_service_errors)}

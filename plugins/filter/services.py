@@ -12,7 +12,8 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import connect_c
 # the variables each group is described by (read from every host of the group)
 _CONNECT = ("kafka_connect_cluster", "kafka_connect_group_id", "kafka_connect_config_topic",
             "kafka_connect_offset_topic", "kafka_connect_status_topic", "kafka_connect_replication_factor",
-            "kafka_connect_rest_port", "kafka_connect_rest_tls", "kafka_connect_keystore_password")
+            "kafka_connect_rest_port", "kafka_connect_rest_tls", "kafka_connect_keystore_password",
+            "kafka_connect_rest_users", "kafka_connect_rest_user")
 _SCHEMA_REGISTRY = ("schema_registry_group_id", "schema_registry_topic", "schema_registry_replication_factor",
                     "schema_registry_port", "schema_registry_rest_tls", "schema_registry_leader_eligible",
                     "schema_registry_keystore_password")
@@ -72,6 +73,11 @@ def kafka_connect_worker_properties(spec):
     return cc.worker_properties(spec)
 
 
+def kafka_connect_rest_auth(users, directory):
+    """The files and JVM option of HTTP basic authentication on a worker's REST API."""
+    return cc.rest_auth(users, directory)
+
+
 def kafka_confluent_layout(groups, hostvars=None, brokers=0, tls_required=False):
     """Schema Registry and ksqlDB of the inventory: their REST URLs and every problem."""
     registry = _group("kafka_confluent_layout", groups, hostvars, "schema_registry", _SCHEMA_REGISTRY)
@@ -97,7 +103,13 @@ def kafka_ksqldb_properties(spec):
 
 def kafka_schema_registry_roll_order(hosts, eligible=None, leader=None):
     """The order to restart Schema Registry instances in: never-leaders first, the leader last."""
-    return cf.schema_registry_roll_order(list(hosts), eligible or {}, leader)
+    return cf.schema_registry_roll_order(list(hosts), eligible or {}, leader or None)
+
+
+def kafka_schema_registry_leader_host(leader, urls=None):
+    """The host whose instance leads the registry: ``leader`` as kafka_info reads it from the
+    registry's group (``schema_registry.leader``), ``urls`` host to REST URL; None when unknown."""
+    return cf.schema_registry_leader_host(leader, dict(urls or {}))
 
 
 def kafka_ksqldb_service_id_errors(running, desired):
@@ -109,7 +121,7 @@ class FilterModule:
     """kafkaops.platform filters of Kafka Connect, Schema Registry and ksqlDB."""
 
     def filters(self):
-        chosen = (kafka_connect_clusters, kafka_connect_plugins, kafka_connect_worker_properties,
+        chosen = (kafka_connect_clusters, kafka_connect_plugins, kafka_connect_worker_properties, kafka_connect_rest_auth,
                   kafka_confluent_layout, kafka_schema_registry_properties, kafka_ksqldb_properties,
-                  kafka_schema_registry_roll_order, kafka_ksqldb_service_id_errors)
+                  kafka_schema_registry_roll_order, kafka_schema_registry_leader_host, kafka_ksqldb_service_id_errors)
         return {f.__name__: _wrap(f) for f in chosen}

@@ -18,7 +18,8 @@ from typing import Any
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
 
 __all__ = ["ConfluentError", "schema_registry_properties", "ksqldb_properties", "rest_tls_properties",
-           "rest_urls", "schema_registry_errors", "ksqldb_errors", "schema_registry_roll_order", "service_id_change"]
+           "rest_urls", "schema_registry_errors", "ksqldb_errors", "schema_registry_leader_host", "schema_registry_roll_order",
+           "service_id_change"]
 
 _GROUP = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
@@ -234,6 +235,29 @@ def service_id_change(running: dict[str, str], desired: str) -> list[str]:
                           "queries and command topic belong to %r. Keep the old id, or deploy the new one as a new "
                           "cluster on other hosts and migrate the queries" % (host, current, desired, current))
     return errors
+
+
+def schema_registry_leader_host(leader: dict[str, Any] | None, urls: dict[str, str]) -> str | None:
+    """The inventory host of the registry's leader: ``leader`` is its identity as the registry's
+    group tells it (``host``, the instance's ``host.name``, and ``port``), ``urls`` each host's
+    REST URL (``scheme://address:port``). The address and port decide (the scheme may be what
+    this run changes); an address alone when exactly one host has it (a port this run changes).
+    None when no host, or more than one, matches."""
+    if not leader or not leader.get("host"):
+        return None
+    wanted = str(leader["host"]).strip("[]").lower()
+    by_address: dict[str, list[tuple[str, int | None]]] = {}
+    for host, url in urls.items():
+        authority = str(url or "").partition("://")[2].split("/")[0]
+        address, _colon, port = authority.rpartition(":")
+        if not port.isdigit():
+            address, port = authority, ""
+        by_address.setdefault(address.strip("[]").lower(), []).append((host, int(port) if port else None))
+    candidates = by_address.get(wanted, [])
+    exact = [host for host, port in candidates if port == leader.get("port")]
+    if len(exact) == 1:
+        return exact[0]
+    return candidates[0][0] if len(candidates) == 1 and not exact else None
 
 
 def schema_registry_roll_order(hosts: list[str], eligible: dict[str, bool], leader: str | None = None) -> list[str]:

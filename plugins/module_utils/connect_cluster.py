@@ -8,17 +8,19 @@ worker of the cluster its ``kafka_connect_cluster`` names. ``connect_clusters`` 
 fills in what is derived (group id, internal topic names, replication factor) and returns every
 problem at once; ``plugin_sources`` turns the declared plugins into download or copy steps with one
 directory per plugin version; ``worker_properties`` builds a worker's properties from a cluster,
-the Kafka client properties of the security description and the user's overrides.
+the Kafka client properties of the security description and the user's overrides;
+``rest_auth`` the files and the JVM option of HTTP basic authentication on the REST API.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.properties import to_java_properties
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
 
-__all__ = ["ConnectError", "connect_clusters", "plugin_sources", "worker_properties", "CONFIG_PROVIDERS",
-           "WORKER_DEFAULTS"]
+__all__ = ["ConnectError", "connect_clusters", "plugin_sources", "worker_properties", "rest_auth",
+           "rest_user_errors", "BASIC_AUTH_EXTENSION", "CONFIG_PROVIDERS", "WORKER_DEFAULTS"]
 
 # Kafka's own rule for topic names (org.apache.kafka.common.internals.Topic)
 _TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
@@ -36,7 +38,16 @@ _TOPIC_KEYS = (("config", "kafka_connect_config_topic", "-configs"),
 _SHARED = (("group_id", "kafka_connect_group_id"), ("config_topic", "kafka_connect_config_topic"),
            ("offset_topic", "kafka_connect_offset_topic"), ("status_topic", "kafka_connect_status_topic"),
            ("replication_factor", "kafka_connect_replication_factor"), ("rest_port", "kafka_connect_rest_port"),
-           ("rest_tls", "kafka_connect_rest_tls"))
+           ("rest_tls", "kafka_connect_rest_tls"), ("rest_users", "kafka_connect_rest_users"))
+
+# HTTP basic authentication on the REST API: Apache Kafka's extension (connect-basic-auth-extension,
+# in the distribution's libs/) checks each request through the JAAS login config's KafkaConnect
+# section, whose PropertyFileLoginModule reads name=password lines from a file
+BASIC_AUTH_EXTENSION = "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"
+_LOGIN_MODULE = "org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule"
+_REST_AUTH_FILES = ("rest-jaas.conf", "rest-users.properties")
+# a name the Authorization header can carry: "name:password", split at the first ':'
+_USER = re.compile(r"[^\s:\x00-\x1f\x7f]+")
 
 # the config providers every worker has: secrets live in files (0600) and environment variables,
 # connector configs hold only ${provider:path:key} references
@@ -107,8 +118,54 @@ def _host_settings(host: str, info: dict[str, Any], broker_count: int,
     if settings["rest_tls"] and not info.get("kafka_connect_keystore_password"):
         errors.append("%s: kafka_connect_rest_tls needs kafka_connect_keystore_password (the password of the PKCS12 "
                       "stores the role makes from the internal CA's files for the REST listener)" % host)
+    users = info.get("kafka_connect_rest_users")
+    errors.extend(rest_user_errors(users, info.get("kafka_connect_rest_user"), "%s: " % host))
+    settings["rest_users"] = sorted(_credentials(users))
     settings["address"] = info.get("address") or host
     return settings, errors
+
+
+def rest_user_errors(users: Any, chosen: Any = None, where: str = "") -> list[str]:
+    """What is wrong with the REST API's users (``kafka_connect_rest_users``, a list of ``{name,
+    password}``) and the one the role logs in as (``kafka_connect_rest_user``, empty for the first);
+    ``where`` starts each message. The messages never hold a password."""
+    if users in (None, ""):
+        users = []
+    if not isinstance(users, list):
+        return ["%skafka_connect_rest_users must be a list of {name, password}, got %s" % (where, type(users).__name__)]
+    errors: list[str] = []
+    names: list[str] = []
+    for index, user in enumerate(users):
+        at = "%skafka_connect_rest_users[%d]" % (where, index)
+        if not isinstance(user, dict):
+            errors.append("%s must be a mapping with name and password" % at)
+            continue
+        name = user.get("name")
+        if not isinstance(name, str) or not _USER.fullmatch(name):
+            errors.append("%s.name %r must be a user name without ':', whitespace or control characters (HTTP basic "
+                          "auth sends name:password)" % (at, name))
+        elif name in names:
+            errors.append("%s.name %r is declared twice" % (at, name))
+        else:
+            names.append(name)
+        password = user.get("password")
+        if not isinstance(password, str) or not password:
+            errors.append("%s.password must be a non-empty string (quote a number)" % at)
+    if chosen not in (None, ""):
+        if not users:
+            errors.append("%skafka_connect_rest_user %r names a user but kafka_connect_rest_users is empty" % (where, chosen))
+        elif chosen not in names:
+            errors.append("%skafka_connect_rest_user %r is not one of kafka_connect_rest_users (%s)"
+                          % (where, chosen, ", ".join(names) or "none valid"))
+    return errors
+
+
+def _credentials(users: Any) -> dict[str, str]:
+    """The well-formed entries of ``kafka_connect_rest_users``, name to password."""
+    if not isinstance(users, list):
+        return {}
+    return {user["name"]: user["password"] for user in users
+            if isinstance(user, dict) and isinstance(user.get("name"), str) and isinstance(user.get("password"), str)}
 
 
 def connect_clusters(hosts: dict[str, dict[str, Any]], broker_count: int,
@@ -117,20 +174,23 @@ def connect_clusters(hosts: dict[str, dict[str, Any]], broker_count: int,
 
     ``hosts`` maps each host of the kafka_connect group to its variables (``kafka_connect_cluster``,
     ``kafka_connect_group_id``, the three ``kafka_connect_*_topic``, ``kafka_connect_replication_factor``,
-    ``kafka_connect_rest_port``, ``kafka_connect_rest_tls``) and ``address``; an unset or empty one takes its
-    default (cluster ``connect``, group id = cluster name, topics ``<group id>-configs|-offsets|-status``,
-    replication factor ``min(3, brokers)`` (also for 0), port 8083, REST over TLS as ``rest_tls`` says).
+    ``kafka_connect_rest_port``, ``kafka_connect_rest_tls``, ``kafka_connect_rest_users``,
+    ``kafka_connect_rest_user``) and ``address``; an unset or empty one takes its default (cluster
+    ``connect``, group id = cluster name, topics ``<group id>-configs|-offsets|-status``, replication
+    factor ``min(3, brokers)`` (also for 0), port 8083, REST over TLS as ``rest_tls`` says, no REST users).
     ``min_insync_replicas`` is the brokers' ``min.insync.replicas``: Connect writes its internal
     topics with acks=all, so their replication factor may not be lower.
 
     Returns ``{"clusters": {name: {group_id, config_topic, offset_topic, status_topic,
-    replication_factor, rest_port, rest_tls, hosts: [...], urls: [...]}}, "errors": [...]}``.
+    replication_factor, rest_port, rest_tls, rest_users, hosts: [...], urls: [...]}}, "errors": [...]}``;
+    ``rest_users`` holds the REST API's user names only, never a password.
     """
     if not isinstance(hosts, dict):
         raise ConnectError("the Connect hosts must be a mapping of host name to variables, got %s"
                            % type(hosts).__name__)
     errors: list[str] = []
     clusters: dict[str, dict[str, Any]] = {}
+    passwords: dict[str, dict[str, str]] = {}  # the first host's users of each cluster, kept out of the result
     for host in sorted(hosts):
         info = hosts[host] if isinstance(hosts[host], dict) else {}
         settings, host_errors = _host_settings(host, info, broker_count, bool(rest_tls))
@@ -142,6 +202,13 @@ def connect_clusters(hosts: dict[str, dict[str, Any]], broker_count: int,
                 errors.append("%s: %s is %r but %s of the same Connect cluster %r has %r; every worker of a cluster "
                               "must agree" % (host, variable, settings[key], cluster["hosts"][0], settings["cluster"],
                                               cluster[key]))
+        users = passwords.setdefault(settings["cluster"], _credentials(info.get("kafka_connect_rest_users")))
+        differ = sorted(name for name, password in _credentials(info.get("kafka_connect_rest_users")).items()
+                        if name in users and users[name] != password)
+        if differ:
+            errors.append("%s: kafka_connect_rest_users gives %s another password than %s of the same Connect cluster "
+                          "%r does; every worker of a cluster must agree (a worker forwards a request to the leader with "
+                          "the caller's credentials)" % (host, ", ".join(differ), cluster["hosts"][0], settings["cluster"]))
         cluster.setdefault("hosts", []).append(host)
         scheme = "https" if cluster["rest_tls"] else "http"
         cluster.setdefault("urls", []).append("%s://%s:%s" % (scheme, format_host(settings["address"]), cluster["rest_port"]))
@@ -286,7 +353,8 @@ def worker_properties(spec: dict[str, Any]) -> dict[str, Any]:
     ``plugin_path``, ``secrets_dir`` (the only directory the file and directory providers may
     read), ``rest_tls`` (``{"keystore", "truststore", "password", "client_auth"}``: PKCS12 stores,
     for an HTTPS listener),
-    ``overrides`` (the user's properties; ``None`` removes a key).
+    ``overrides`` (the user's properties; ``None`` removes a key). A cluster with ``rest_users``
+    gets the basic auth extension (``rest.extension.classes``; :func:`rest_auth` makes its files).
 
     Precedence: defaults < generated < overrides.
     """
@@ -332,9 +400,38 @@ def worker_properties(spec: dict[str, Any]) -> dict[str, Any]:
         })
         if tls.get("client_auth"):
             properties[prefix + "ssl.client.auth"] = "required"
+    if cluster.get("rest_users"):
+        properties["rest.extension.classes"] = BASIC_AUTH_EXTENSION
     for key, value in (spec.get("overrides") or {}).items():
         if value is None:
             properties.pop(key, None)
         else:
             properties[key] = value
     return properties
+
+
+def rest_auth(users: Any, directory: str) -> dict[str, Any]:
+    """HTTP basic authentication on a worker's REST API for ``users`` (``kafka_connect_rest_users``).
+
+    Returns ``{"files": [{"path", "content"}], "paths": [...], "jvm_options": [...]}``: the JAAS
+    login config (section ``KafkaConnect``: the extension's PropertyFileLoginModule with ``file=``
+    the users file) and the users file (``name=password``), both in ``directory``, and the JVM
+    option that names the login config. Without users, ``files`` and ``jvm_options`` are empty -
+    the login module lets every request in when its file is empty. ``paths`` are the two files
+    either way (to remove them when no user is left). The contents hold the passwords.
+    """
+    errors = rest_user_errors(users)
+    if errors:
+        raise ConnectError("; ".join(errors))
+    if not isinstance(directory, str) or not directory.startswith("/") or re.search(r"[\x00-\x1f\x7f]", directory):
+        raise ConnectError("the directory of the REST API's login files must be an absolute path, got %r" % (directory,))
+    jaas_path, users_path = ("%s/%s" % (directory.rstrip("/"), name) for name in _REST_AUTH_FILES)
+    result: dict[str, Any] = {"files": [], "paths": [jaas_path, users_path], "jvm_options": []}
+    if not users:
+        return result
+    quoted = '"%s"' % users_path.replace("\\", "\\\\").replace('"', '\\"')
+    jaas = "KafkaConnect {\n  %s required\n  file=%s;\n};\n" % (_LOGIN_MODULE, quoted)
+    result["files"] = [{"path": jaas_path, "content": jaas},
+                       {"path": users_path, "content": to_java_properties(_credentials(users))}]
+    result["jvm_options"] = ["-Djava.security.auth.login.config=%s" % jaas_path]
+    return result

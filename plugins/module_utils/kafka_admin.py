@@ -188,6 +188,56 @@ class KafkaAdmin:
                 raise KafkaAdminError("cluster not healthy after %ds: %s" % (timeout, message))
             time.sleep(2)
 
+    # -- groups ----------------------------------------------------------------------------------
+    def describe_group(self, group_id: str, timeout: float = 30) -> dict:
+        """One group as its coordinator describes it (DescribeGroups), whatever its protocol type:
+        ``{"group_id", "state", "protocol_type", "protocol", "members"}``, each member
+        ``{"member_id", "group_instance_id", "client_id", "client_host", "metadata", "assignment"}``
+        with ``metadata`` and ``assignment`` the bytes the member and the group's leader sent
+        (their format is the protocol type's). A group that does not exist is ``state: "Dead"``
+        without members. While there is no coordinator yet (the first lookup of a new cluster creates
+        the offsets topic), or it loads or moves, asks again until ``timeout`` seconds.
+
+        kafka-python's ``describe_groups`` (3.0.12) decodes every member's bytes as the consumer
+        protocol and raises ValueError for any other (Schema Registry's JSON, Connect's), so the
+        request is sent here through the client's own coordinator lookup and connection."""
+        from kafka import errors
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                group = self._describe_group_once(group_id)
+                error = errors.for_code(group.error_code) if group.error_code else None
+                if error is not None and error is not errors.GroupIdNotFoundError:
+                    raise error()
+                break
+            except Exception as exc:
+                if not getattr(exc, "retriable", False) or time.monotonic() >= deadline:
+                    raise _admin_error("describe group %s" % group_id, exc) from exc
+            # no coordinator yet, or it is loading the group or has moved: a new connection looks it up again
+            self.close()
+            time.sleep(1)
+        if error is not None:
+            return {"group_id": group_id, "state": "Dead", "protocol_type": "", "protocol": "", "members": []}
+        return {"group_id": group_id, "state": group.group_state, "protocol_type": group.protocol_type,
+                "protocol": group.protocol_data,
+                "members": [{"member_id": m.member_id, "group_instance_id": getattr(m, "group_instance_id", None),
+                             "client_id": m.client_id, "client_host": m.client_host,
+                             "metadata": bytes(m.member_metadata or b""),
+                             "assignment": bytes(m.member_assignment or b"")} for m in group.members]}
+
+    def _describe_group_once(self, group_id: str) -> Any:
+        """One DescribeGroups round trip to the group's coordinator (kafka-python's own lookup)."""
+        from kafka.protocol.admin import DescribeGroupsRequest
+
+        admin = self.raw
+
+        async def ask() -> Any:
+            coordinator = await admin._find_coordinator_id(group_id)
+            return await admin._manager.send(DescribeGroupsRequest(groups=[group_id]), node_id=coordinator)
+
+        return admin._manager.run(ask).groups[0]
+
     # -- configuration ---------------------------------------------------------------------------
     # resource_type is "topic" or "broker"; names are topic names or broker ids.
     def configs(self, resource_type: str, names: Iterable[object], sources: Collection[str] | None = None) -> dict:
@@ -476,6 +526,8 @@ _HINTS = {
                                        "(credentials.admin is one) or grant it ALTER and DESCRIBE on the cluster.",
     "InvalidRequestError": "Kafka refused the request as invalid; check the principal (Type:name), host and resource.",
     "UnsupportedVersionError": "The brokers are too old for this request.",
+    "GroupAuthorizationFailedError": "The identity the module connects as may not describe the group; grant it "
+                                     "DESCRIBE on the group (or use a super user).",
 }
 
 

@@ -6,8 +6,9 @@ that decide what a connector task changes.
 * :class:`ConnectClient` is the platform's REST client (``rest.py``) with Connect's endpoints, and
   retries while the workers rebalance (HTTP 409) until ``rebalance_timeout``.
 * The pure functions turn an inventory's connector config into what Connect stores (strings),
-  compare it with the stored config, find the keys the plugin declares as passwords, and read
-  states, failed tasks and validation errors out of Connect's answers.
+  compare it with the stored config, find the keys the plugin declares as passwords and the files
+  a config reads through the file and directory config providers, and read states, failed tasks
+  and validation errors out of Connect's answers.
 
 The REST paths and bodies follow Apache Kafka's Connect REST API (KIP-745 restarts, KIP-875
 offsets, KIP-980 initial state), as documented for Kafka 3.7 and later.
@@ -15,6 +16,7 @@ offsets, KIP-980 initial state), as documented for Kafka 3.7 and later.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from typing import Any
 
@@ -36,6 +38,8 @@ PROVIDER_REFERENCE = re.compile(r"^\$\{[A-Za-z0-9_.-]+:[^}]*\}$")
 # keys masked when no plugin definition is at hand (kafka_connect_info lists every connector)
 SECRET_KEY = re.compile(r"(password|secret|token|credential|sasl\.jaas\.config|\.key$|apikey|api\.key)", re.I)
 STATES = ("RUNNING", "PAUSED", "STOPPED")
+# a config provider reference anywhere in a value, as Kafka's ConfigTransformer finds it: ${provider:[path:]key}
+PROVIDER_VARIABLE = re.compile(r"\$\{([^}]*?):(([^}]*?):)?([^}]*?)\}")
 
 
 class ConnectClient(RestClient):
@@ -172,6 +176,23 @@ def masked(config: dict[str, Any] | None, secret_keys: set[str] | None = None) -
     if config is None:
         return None
     return {key: MASK if is_secret(key, value, secret_keys) else value for key, value in config.items()}
+
+
+def provider_files(config: dict[str, Any] | None) -> list[str]:
+    """The files ``config`` reads through the workers' ``file`` provider (``${file:PATH:KEY}``: PATH)
+    and ``directory`` provider (``${directory:DIR:FILE}``: DIR/FILE), normalized and sorted. A
+    worker resolves them when the connector or a task starts, so a changed file needs a restart."""
+    found = set()
+    for value in (config or {}).values():
+        for match in PROVIDER_VARIABLE.finditer(str(value)):
+            provider, path, key = match.group(1), match.group(3), match.group(4)
+            if not path or not path.startswith("/"):
+                continue
+            if provider == "file":
+                found.add(posixpath.normpath(path))
+            elif provider == "directory":
+                found.add(posixpath.normpath(posixpath.join(path, key)))
+    return sorted(found)
 
 
 def validation_errors(validation: dict[str, Any]) -> list[str]:

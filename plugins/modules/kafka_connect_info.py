@@ -15,6 +15,9 @@ description:
   - With O(wait_plugins), waits until the worker lists every named plugin class (after a worker
     restart, the proof that a plugin was loaded); with O(wait_running), until every connector and
     all its tasks are C(RUNNING).
+  - With O(reading_files), describes only the connectors whose stored config reads one of those
+    files through a config provider - the ones to restart after the file changed, as a worker
+    reads C(${file:...}) values only when a connector or task starts.
 author: kafkaops.platform contributors (@kafkaops)
 extends_documentation_fragment:
   - kafkaops.platform.rest
@@ -25,6 +28,13 @@ options:
     description: Describe only these connectors (all by default). A named connector that does not exist is an error.
     type: list
     elements: str
+  reading_files:
+    description:
+      - Describe only the connectors whose stored config reads one of these files (absolute paths) through the
+        C(file) provider (C(${file:PATH:KEY})) or the C(directory) provider (C(${directory:DIR:FILE}) reads
+        C(DIR/FILE)), as the C(kafka_connect) role wires them. With O(connectors), only those of them.
+    type: list
+    elements: path
   offsets:
     description: Also read each described connector's offsets (Kafka 3.6 and later).
     type: bool
@@ -63,6 +73,15 @@ EXAMPLES = r"""
     wait_running: true
     timeout: 300
   delegate_to: localhost
+
+- name: Find the connectors that read a secret file, through a worker that asks for a password
+  kafkaops.platform.kafka_connect_info:
+    url: https://connect1:8083
+    url_username: kafkaops
+    url_password: "{{ vault_connect_password }}"
+    reading_files: [/etc/kafka/kafka-connect/secrets/postgres.properties]
+  delegate_to: localhost
+  register: readers
 """
 
 RETURN = r"""
@@ -76,15 +95,22 @@ plugins:
   type: list
   elements: dict
 connectors:
-  description: By name, each with C(connector) (its state), C(worker_id), C(type), C(tasks) and C(config) (secrets masked).
+  description:
+    - By name, each with C(connector) (its state), C(worker_id), C(type), C(tasks), C(config) (secrets masked) and
+      C(provider_files), the files its config reads through the C(file) and C(directory) config providers.
   returned: always
   type: dict
+  sample: {inventory-cdc: {connector: RUNNING, worker_id: "10.0.0.21:8083", type: source,
+                           tasks: [{id: 0, state: RUNNING, worker_id: "10.0.0.22:8083"}],
+                           config: {database.password: "${file:/etc/kafka/kafka-connect/secrets/postgres.properties:password}"},
+                           provider_files: [/etc/kafka/kafka-connect/secrets/postgres.properties]}}
 offsets:
   description: By connector name, its offsets.
   returned: with O(offsets)
   type: dict
 """
 
+import posixpath
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -97,21 +123,30 @@ class InfoError(Exception):
     """The wait ran out or a named connector is missing."""
 
 
-def selected(client: kc.ConnectClient, names: list[str] | None) -> dict:
-    """Connect's ``/connectors?expand=status&expand=info`` answer, limited to ``names``."""
+def selected(client: kc.ConnectClient, names: list[str] | None, files: list[str] | None = None) -> dict:
+    """Connect's ``/connectors?expand=status&expand=info`` answer, limited to ``names`` and to the
+    connectors reading one of ``files``."""
     found = client.connectors()
-    if names is None:
-        return found
-    missing = sorted(set(names) - set(found))
-    if missing:
-        raise InfoError("no such connector(s): %s (the cluster has %s)" % (
-            ", ".join(missing), ", ".join(sorted(found)) or "none"))
-    return {name: found[name] for name in names}
+    if names is not None:
+        missing = sorted(set(names) - set(found))
+        if missing:
+            raise InfoError("no such connector(s): %s (the cluster has %s)" % (
+                ", ".join(missing), ", ".join(sorted(found)) or "none"))
+        found = {name: found[name] for name in names}
+    if files is not None:
+        wanted = {posixpath.normpath(path) for path in files}
+        found = {name: entry for name, entry in found.items() if wanted & set(kc.provider_files(_config(entry)))}
+    return found
+
+
+def _config(entry: dict) -> dict | None:
+    return (entry.get("info") or {}).get("config")
 
 
 def described(raw: dict) -> dict:
-    """Each connector's states, type and masked config."""
-    return {name: dict(kc.states(entry.get("status")), config=kc.masked((entry.get("info") or {}).get("config")))
+    """Each connector's states, type, masked config and the files it reads through a provider."""
+    return {name: dict(kc.states(entry.get("status")), config=kc.masked(_config(entry)),
+                       provider_files=kc.provider_files(_config(entry)))
             for name, entry in sorted(raw.items())}
 
 
@@ -142,7 +177,7 @@ def run(module: AnsibleModule, client: kc.ConnectClient) -> dict:
                            ", ".join(missing))[0]
 
     def all_running():
-        raw = selected(client, params["connectors"])
+        raw = selected(client, params["connectors"], params["reading_files"])
         failed = ["%s: %s" % (name, "; ".join(kc.failures(entry.get("status")))) for name, entry in sorted(raw.items())
                   if kc.failures(entry.get("status"))]
         if failed:
@@ -152,7 +187,7 @@ def run(module: AnsibleModule, client: kc.ConnectClient) -> dict:
     if params["wait_running"]:
         connectors = wait_for(all_running, params["timeout"], "not every connector is RUNNING")
     else:
-        connectors = described(selected(client, params["connectors"]))
+        connectors = described(selected(client, params["connectors"], params["reading_files"]))
     result = dict(changed=False, server=server, connectors=connectors,
                   plugins=[{"class": p.get("class"), "type": p.get("type"), "version": p.get("version")}
                            for p in plugins])
@@ -178,6 +213,7 @@ def main() -> None:
     spec = dict(kc.CONNECT_ARGUMENT_SPEC)
     spec.update(
         connectors=dict(type="list", elements="str"),
+        reading_files=dict(type="list", elements="path"),
         offsets=dict(type="bool", default=False),
         wait_plugins=dict(type="list", elements="str", default=[]),
         wait_running=dict(type="bool", default=False),

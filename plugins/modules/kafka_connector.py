@@ -57,6 +57,9 @@ options:
     description:
       - Restart the connector and its tasks (with O(include_tasks)); with O(only_failed), only the
         failed ones, and nothing when none has failed.
+      - A worker resolves config provider references (C(${file:...})) when a connector or task starts;
+        after such a file changed, restart with O(only_failed=false) (the C(kafka_connect) role does, for
+        the secret files it changed).
     type: bool
     default: false
   only_failed:
@@ -134,6 +137,15 @@ EXAMPLES = r"""
     url: https://connect1:8083
     name: orders-source
     restart: true
+
+- name: Restart it and all its tasks, so that they read a changed secret file, on workers that ask for a password
+  kafkaops.platform.kafka_connector:
+    url: https://connect1:8083
+    url_username: kafkaops
+    url_password: "{{ vault_connect_password }}"
+    name: orders-source
+    restart: true
+    only_failed: false
 
 - name: Stop it and move its source offset back
   kafkaops.platform.kafka_connector:

@@ -13,6 +13,9 @@ description:
     quorum and partition health through the admin API.
   - With O(wait_healthy), polls until every expected broker is registered and unfenced and no
     partition is offline or under-replicated; the platform gates rolling restarts on this.
+  - With O(schema_registry_group), also reads which Confluent Schema Registry instance leads, from the
+    Kafka group the registry elects its leader in (DescribeGroups through the brokers); the
+    schema_registry role restarts that instance last.
 author: kafkaops.platform contributors (@kafkaops)
 extends_documentation_fragment:
   - kafkaops.platform.admin
@@ -35,6 +38,13 @@ options:
     description: Also describe the KRaft controller quorum (not available in ZooKeeper mode).
     type: bool
     default: true
+  schema_registry_group:
+    description:
+      - The C(schema.registry.group.id) of a Schema Registry cluster whose current leader to read (RV(schema_registry)).
+      - An empty group, another kind of group or an answer in an unknown format is no error; RV(schema_registry.leader)
+        is then null and RV(schema_registry.reason) says why.
+    type: str
+    version_added: 0.2.0
 attributes:
   check_mode:
     support: full
@@ -54,6 +64,19 @@ EXAMPLES = r"""
     wait_healthy: true
     timeout: 600
   delegate_to: localhost
+
+- name: Which Schema Registry instance leads
+  kafkaops.platform.kafka_info:
+    bootstrap_servers: ["kafka1:9092", "kafka2:9092"]
+    security: "{{ platform_security }}"
+    schema_registry_group: schema-registry
+    quorum: false
+  delegate_to: localhost
+  register: registry
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ registry.schema_registry.leader.url if registry.schema_registry.leader else registry.schema_registry.reason }}"
 """
 
 RETURN = r"""
@@ -102,6 +125,38 @@ progress:
   type: list
   elements: str
   returned: always
+schema_registry:
+  description: The Schema Registry group and its leader.
+  type: dict
+  returned: when O(schema_registry_group) is set
+  version_added: 0.2.0
+  contains:
+    group:
+      description: The group id.
+      type: str
+    state:
+      description: The group's state as its coordinator reports it (C(Stable), C(Empty), C(Dead), C(PreparingRebalance), ...).
+      type: str
+    leader:
+      description:
+        - The leader's identity - C(host) (its C(host.name)), C(port), C(scheme), C(url), C(leader_eligible) and
+          the group's C(member_id) - or null when it is not known.
+      type: dict
+    reason:
+      description: Why the leader is not known (null when it is).
+      type: str
+    members:
+      description: Every instance in the group, each an identity as for RV(schema_registry.leader).
+      type: list
+      elements: dict
+  sample:
+    group: schema-registry
+    state: Stable
+    leader: {host: 10.0.0.12, port: 8081, scheme: http, url: "http://10.0.0.12:8081", leader_eligible: true, member_id: sr-1-6b71a8e8}
+    reason: null
+    members:
+      - {host: 10.0.0.11, port: 8081, scheme: http, url: "http://10.0.0.11:8081", leader_eligible: true, member_id: sr-1-0d3c51f2}
+      - {host: 10.0.0.12, port: 8081, scheme: http, url: "http://10.0.0.12:8081", leader_eligible: true, member_id: sr-1-6b71a8e8}
 """
 
 import time
@@ -115,6 +170,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
     KafkaAdmin,
     KafkaAdminError,
 )
+from ansible_collections.kafkaops.platform.plugins.module_utils.schema_registry import read_leader
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
 
@@ -125,6 +181,7 @@ def main():
         wait_healthy=dict(type="bool", default=False),
         timeout=dict(type="int", default=300),
         quorum=dict(type="bool", default=True),
+        schema_registry_group=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
@@ -152,6 +209,8 @@ def main():
                           offline_partitions=state["offline_partitions"], **state["cluster"])
             if params["quorum"]:
                 result["quorum"] = admin.quorum()
+            if params["schema_registry_group"]:
+                result["schema_registry"] = read_leader(admin, params["schema_registry_group"])
     except (KafkaAdminError, SecurityConfigError) as exc:
         module.fail_json(msg=str(exc), progress=progress)
     module.exit_json(**result)

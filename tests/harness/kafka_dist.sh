@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds an Apache Kafka distribution tarball from Maven Central jars, laid out like the Apache
 # release (kafka_2.13-<version>/libs/*.jar), so the roles install it exactly as they would
-# install the official tarball. Cached: a second call for the same version costs nothing.
+# install the official tarball. Cached: a second call for the same version and the same pom.xml
+# costs nothing; a changed pom.xml (an artifact added) builds the tarball again.
 #
 #   tests/harness/kafka_dist.sh 4.3.1        # KRaft-only line (log4j2)
 #   tests/harness/kafka_dist.sh 3.9.2        # last line with ZooKeeper mode (reload4j)
@@ -13,7 +14,9 @@ version=${1:?usage: kafka_dist.sh VERSION}
 name="kafka_2.13-$version"
 out="$ROOT/.cache/kafka"
 tarball="$out/$name.tgz"
-if [ -s "$tarball" ] && [ -s "$tarball.sha256" ]; then
+pom="$ROOT/tests/harness/kafka-dist/pom.xml"
+pom_sum=$(sha256sum "$pom" | cut -d' ' -f1)
+if [ -s "$tarball" ] && [ -s "$tarball.sha256" ] && [ "$(cat "$tarball.pom" 2>/dev/null)" = "$pom_sum" ]; then
   echo "$tarball"
   exit 0
 fi
@@ -25,7 +28,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/$name/libs" "$out"
 echo "[kafka-dist] resolving Kafka $version ($profile) from Maven Central" >&2
-mvn -q -B -Dmaven.repo.local="$ROOT/.cache/m2" -f "$ROOT/tests/harness/kafka-dist/pom.xml" \
+mvn -q -B -Dmaven.repo.local="$ROOT/.cache/m2" -f "$pom" \
   -P "$profile" -Dkafka.version="$version" \
   dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$work/$name/libs" >&2
 test -s "$work/$name/libs/kafka_2.13-$version.jar"
@@ -35,4 +38,5 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2020-01-01 00:00Z' 
   -C "$work" -czf "$tarball.tmp" "$name"
 mv "$tarball.tmp" "$tarball"
 sha256sum "$tarball" | cut -d' ' -f1 > "$tarball.sha256"
+echo "$pom_sum" > "$tarball.pom"
 echo "$tarball"

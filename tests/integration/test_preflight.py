@@ -119,8 +119,15 @@ CASES = [
         group_vars={"platform_tls_internal_ca": True},
         services={"ksqldb": {"q1": {"ksqldb_schema_registry_url": "http://sr1:8081", "ksqldb_keystore_password": "x"}}}),
      "q1: ksqldb_schema_registry_url http://sr1:8081 is plain http"),
-    ("Connect on Kubernetes", dict(group_vars={"platform_target": "kubernetes"}, services={"kafka_connect": {"w1": {}}}),
-     "kafka_connect runs on VMs only in this release"),
+    ("a Connect cluster name Kubernetes cannot use", dict(group_vars={"platform_target": "kubernetes"}, services={
+        "kafka_connect": {"w1": {"kafka_connect_cluster": "CDC_1"}}}),
+     "kafka_connect_cluster 'CDC_1' makes the StatefulSet name 'kafka-connect-CDC_1'"),
+    ("REST over TLS for Schema Registry pods", dict(group_vars={"platform_target": "kubernetes", "platform_tls_internal_ca": True},
+                                                    services={"schema_registry": {"sr1": {"schema_registry_keystore_password": "x"}}}),
+     "schema_registry_rest_tls: REST over TLS for pods is not available in this release"),
+    ("a Connect plugin from a control-node file on Kubernetes", dict(group_vars={"platform_target": "kubernetes"}, services={
+        "kafka_connect": {"w1": {"kafka_connect_plugins": [{"name": "own", "src": "/tmp/own.jar", "version": "1.0"}]}}}),
+     "w1: kafka_connect_plugins own comes from a file on the control node, which cannot reach the pods"),
     ("no delay between looks at the pods", dict(group_vars={"platform_target": "kubernetes",
                                                             "platform_kubernetes_wait_delay": 0}),
      "platform_kubernetes_wait_delay must be at least 1 second, not 0"),

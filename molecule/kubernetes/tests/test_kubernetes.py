@@ -36,6 +36,12 @@ NAME = "kafka"
 STS = "kafka-combined"
 
 
+def kafka_pods():
+    """The Kafka pods (the namespace also holds the Connect, Schema Registry and ksqlDB pods: test_services.py)."""
+    return {name: pod for name, pod in objects("v1", "Pod").items()
+            if pod["metadata"]["labels"].get("app.kubernetes.io/name") == "kafka"}
+
+
 def test_statefulset_matches_the_inventory():
     sts = objects("apps/v1", "StatefulSet")[STS]
     spec = sts["spec"]
@@ -55,7 +61,7 @@ def test_statefulset_matches_the_inventory():
 
 
 def test_pods_are_ready_spread_over_zones_with_bound_volumes():
-    pods = objects("v1", "Pod")
+    pods = kafka_pods()
     assert sorted(pods) == ["kafka-combined-0", "kafka-combined-1", "kafka-combined-2"]
     zones = set()
     for pod in pods.values():
@@ -133,7 +139,7 @@ def stand_in():
 
 
 def test_a_property_change_rolls_the_pods_one_at_a_time_active_controller_last(stand_in):
-    before = {name: pod["metadata"]["uid"] for name, pod in objects("v1", "Pod").items()}
+    before = {name: pod["metadata"]["uid"] for name, pod in kafka_pods().items()}
     extra = {"platform_kubernetes_admin": True, "platform_kubernetes_admin_bootstrap": stand_in.bootstrap_servers,
              "kafka_broker_properties": {"num.partitions": 6, "log.retention.hours": 72}}
     report = playbook("site.yml", extra)
@@ -148,7 +154,7 @@ def test_a_property_change_rolls_the_pods_one_at_a_time_active_controller_last(s
               for r in task["hosts"].values()]
     leader = quorum[0]["quorum"]["leader_id"]
     assert restarted[-1] == "kafka-combined-%d" % (leader - 1), (leader, restarted)
-    after = objects("v1", "Pod")
+    after = kafka_pods()
     sts = objects("apps/v1", "StatefulSet")[STS]
     for name, pod in after.items():
         assert pod["metadata"]["uid"] != before[name]
@@ -158,7 +164,7 @@ def test_a_property_change_rolls_the_pods_one_at_a_time_active_controller_last(s
     again = playbook("site.yml", extra)
     assert changed(again) == 0
     assert task_names(again, r"^Restart pod") == []
-    assert {name: pod["metadata"]["uid"] for name, pod in objects("v1", "Pod").items()} == \
+    assert {name: pod["metadata"]["uid"] for name, pod in kafka_pods().items()} == \
         {name: pod["metadata"]["uid"] for name, pod in after.items()}
 
 

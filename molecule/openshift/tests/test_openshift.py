@@ -9,6 +9,8 @@
    StatefulSet controller create every pod;
 3. credentials and TLS material only in Secrets: certificates from the internal CA naming the
    pod, its Service and its Route; nothing secret in ConfigMaps;
+   the Connect, Schema Registry and ksqlDB StatefulSets as rendered for OpenShift fit the same SCC,
+   and all their objects pass the API server (server-side dry run);
 4. the rendered objects validate for the oldest and newest supported Kubernetes;
 5. day 2 without an admin route: brokers restart first, then controllers, one at a time; no secret
    reaches the playbook's output; a second run changes nothing.
@@ -23,6 +25,8 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from k8s_checks import CONF, NAMESPACE, SUPPORTED, api, changed, objects, playbook, properties, task_names, validate_rendered
+
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services
 
 NAME = "events"
 SECRETS = ("Adm1n-s3cret-OC", "App-s3cret-OC")
@@ -117,6 +121,36 @@ def test_pods_fit_the_restricted_v2_scc_and_pod_security_admission():
     assert sorted(pods) == ["events-broker-%d" % i for i in range(3)] + ["events-controller-%d" % i for i in range(3)]
     assert objects("v1", "Namespace", namespace=None)[NAMESPACE]["metadata"]["labels"][
         "pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_connect_schema_registry_and_ksqldb_pods_fit_restricted_v2_and_pass_the_api_server():
+    """The service StatefulSets as the roles render them for OpenShift (this scenario's clients use TLS, which
+    the service pods do not get in this release, so they are rendered here rather than by the inventory)."""
+    resource = api().resources.get(api_version="security.openshift.io/v1", kind="SecurityContextConstraints")
+    scc = resource.get(name="restricted-v2").to_dict()
+    base = {"name": NAME, "namespace": NAMESPACE, "platform": "openshift", "replicas": 2, "heap_size": "512m",
+            "properties": {"bootstrap.servers": "events-bootstrap:9092"}}
+    specs = [
+        dict(base, kind="connect", component="connect", image="apache/kafka:4.3.1", port=8083, config_name="worker.properties",
+             files={"db.properties": "password=x\n"}, files_dir="/etc/kafka/kafka-connect/secrets",
+             plugin_root="/opt/kafka-connect/plugins",
+             plugins=[{"name": "p", "version": "1.0", "directory": "p-1.0", "filename": "p-1.0.jar",
+                       "url": "https://artifacts.kafka.test/p-1.0.jar", "checksum": "sha256:" + "a" * 64}]),
+        dict(base, kind="schema-registry", component="schema-registry", image="confluentinc/cp-schema-registry:7.9.0",
+             port=8081, config_name="schema-registry.properties", canary_subject="_kafkaops_canary"),
+        dict(base, kind="ksqldb", component="ksqldb", image="confluentinc/cp-ksqldb-server:7.9.0", port=8088,
+             config_name="ksql-server.properties", state_dir="/var/lib/kafka/ksqldb"),
+    ]
+    checked = 0
+    for spec in specs:
+        for obj in services.manifests(spec):
+            if obj["kind"] == "StatefulSet":
+                assert scc_violations(scc, obj["spec"]["template"]["spec"]) == [], obj["metadata"]["name"]
+            kind = api().resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+            kind.server_side_apply(body=obj, namespace=NAMESPACE, field_manager="kafkaops-test", dry_run="All")
+            checked += 1
+    # each: ServiceAccount, configuration, scripts, two Services, StatefulSet, PDB; and Connect's secret files
+    assert checked == 3 * 7 + 1
 
 
 def test_tls_material_and_credentials_live_in_secrets():

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 BROKER_LABEL = "kafkaops.platform/broker"
 MANAGED_BY = "kafkaops.platform"
+
+# where things live inside the platform's containers (the image's own directories are left alone)
+CONFIG_DIR = "/opt/kafkaops/config"      # ConfigMap or Secret: the properties
+SCRIPTS_DIR = "/opt/kafkaops/scripts"    # ConfigMap: start.sh
+RUN_DIR = "/opt/kafkaops/run"            # emptyDir: the effective properties
+LOG_DIR = "/opt/kafkaops/logs"           # emptyDir: the process's own log files (stdout has them too)
 
 # an API object, the spec manifests() renders, the canonical security description
 # (security.normalize) and one of its listeners: plain dicts
@@ -92,3 +98,39 @@ def route_object(spec: Spec, name: str, host: str, service: str, port_name: str)
 def object_data(kind: str, values: Dict[str, str]) -> Dict[str, Dict[str, str]]:
     """ConfigMap data stays text; Secret values go to stringData (the API server encodes them)."""
     return {"stringData" if kind == "Secret" else "data": dict(values)}
+
+
+def security_contexts(spec: Spec, uid: int) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The pod's and the container's security contexts (restricted Pod Security). On Kubernetes the pod
+    runs as ``uid`` (or ``spec["run_as_user"]``); OpenShift's restricted-v2 SCC assigns the UID and
+    fsGroup from the namespace's range, so none is set there."""
+    pod: Dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    if spec["platform"] == "kubernetes":
+        uid = int(spec.get("run_as_user") or uid)
+        pod.update({"runAsUser": uid, "runAsGroup": uid, "fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"})
+    container = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                 "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True}
+    return pod, container
+
+
+def base_volumes(set_name_: str, config_kind: str, tmp_size: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    """The mounts and volumes every pod of the platform has: its configuration (ConfigMap or Secret
+    ``<set>-config``), scripts (``<set>-scripts``), and scratch space for the effective properties,
+    logs and /tmp (the root file system is read-only)."""
+    mounts: List[Dict[str, Any]] = [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "scripts", "mountPath": SCRIPTS_DIR, "readOnly": True},
+        {"name": "run", "mountPath": RUN_DIR},
+        {"name": "logs", "mountPath": LOG_DIR},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    config_source = ({"secret": {"secretName": "%s-config" % set_name_, "defaultMode": 0o440}} if config_kind == "Secret"
+                     else {"configMap": {"name": "%s-config" % set_name_, "defaultMode": 0o440}})
+    volumes: List[Dict[str, Any]] = [
+        dict({"name": "config"}, **config_source),
+        {"name": "scripts", "configMap": {"name": "%s-scripts" % set_name_, "defaultMode": 0o550}},
+        {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+        {"name": "logs", "emptyDir": {"sizeLimit": "1Gi"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": tmp_size}},
+    ]
+    return mounts, volumes

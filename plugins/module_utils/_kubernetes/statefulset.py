@@ -13,22 +13,25 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as security_model
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.objects import (
     BROKER_LABEL,
+    CONFIG_DIR,
+    LOG_DIR,
+    RUN_DIR,
+    SCRIPTS_DIR,
     Object,
     Security,
     Spec,
+    base_volumes,
     object_labels,
     object_meta,
     pod_selector,
+    security_contexts,
     set_name,
 )
 
 CONFIG_HASH = "kafkaops.platform/config-hash"
 
-# where things live inside the Kafka container (the image's own directories are left alone)
-CONFIG_DIR = "/opt/kafkaops/config"      # ConfigMap or Secret: server-<ordinal>.properties
-SCRIPTS_DIR = "/opt/kafkaops/scripts"    # ConfigMap: start.sh
-RUN_DIR = "/opt/kafkaops/run"            # emptyDir: the effective server.properties
-LOG_DIR = "/opt/kafkaops/logs"           # emptyDir: Kafka's own log files (stdout has them too)
+# where things live inside the Kafka container besides objects.CONFIG_DIR (server-<ordinal>.properties),
+# SCRIPTS_DIR, RUN_DIR and LOG_DIR (the image's own directories are left alone)
 TLS_SOURCE_DIR = "/opt/kafkaops/tls-source"  # Secret: keystore-<ordinal>.pem, truststore.pem
 JMX_DIR = "/opt/kafkaops/jmx"            # emptyDir: the JMX exporter agent, copied by an init container
 
@@ -114,15 +117,8 @@ def _probe_port(security: Security, kafka_set: Dict[str, Any]) -> int:
 
 
 def _pod_security(spec: Spec, flavor: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The pod's and the container's security contexts (restricted Pod Security)."""
-    pod: Dict[str, Any] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-    if spec["platform"] == "kubernetes":
-        # OpenShift's restricted-v2 SCC assigns the UID and fsGroup from the namespace's range
-        uid = int(spec.get("run_as_user") or IMAGE_BINARIES[flavor]["uid"])
-        pod.update({"runAsUser": uid, "runAsGroup": uid, "fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"})
-    container = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                 "capabilities": {"drop": ["ALL"]}, "runAsNonRoot": True}
-    return pod, container
+    """The pod's and the container's security contexts (restricted Pod Security), as the image's user."""
+    return security_contexts(spec, IMAGE_BINARIES[flavor]["uid"])
 
 
 def jmx_settings(spec: Spec) -> Optional[Dict[str, Any]]:
@@ -221,23 +217,8 @@ def _environment(spec: Spec, kafka_set: Dict[str, Any]) -> List[Dict[str, Any]]:
 def _volumes(spec: Spec, kafka_set: Dict[str, Any], config_kind: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     """The container's mounts and the pod's volumes: data, configuration, scripts, scratch space, TLS material."""
     sts = set_name(spec["name"], kafka_set["component"])
-    mounts: List[Dict[str, Any]] = [
-        {"name": "data", "mountPath": kafka_set.get("data_root") or spec["data_root"]},
-        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-        {"name": "scripts", "mountPath": SCRIPTS_DIR, "readOnly": True},
-        {"name": "run", "mountPath": RUN_DIR},
-        {"name": "logs", "mountPath": LOG_DIR},
-        {"name": "tmp", "mountPath": "/tmp"},
-    ]
-    config_source = ({"secret": {"secretName": "%s-config" % sts, "defaultMode": 0o440}} if config_kind == "Secret"
-                     else {"configMap": {"name": "%s-config" % sts, "defaultMode": 0o440}})
-    volumes: List[Dict[str, Any]] = [
-        dict({"name": "config"}, **config_source),
-        {"name": "scripts", "configMap": {"name": "%s-scripts" % sts, "defaultMode": 0o550}},
-        {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
-        {"name": "logs", "emptyDir": {"sizeLimit": "1Gi"}},
-        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-    ]
+    mounts, volumes = base_volumes(sts, config_kind, "256Mi")
+    mounts.insert(0, {"name": "data", "mountPath": kafka_set.get("data_root") or spec["data_root"]})
     tls_dir = spec.get("tls_dir")
     if tls_dir:
         mounts += [{"name": "tls-source", "mountPath": TLS_SOURCE_DIR, "readOnly": True},

@@ -25,12 +25,16 @@ class FakeConnect:
         self.conflicts = 0  # answer this many requests with 409 (a rebalance) first
         self.starting = 0  # answer this many requests with 404, as a worker whose REST resources are not up yet
         self.traces = {}  # (name, task id) -> trace of a FAILED task
+        self.users = {}  # name -> password: with users, as the basic auth extension, a request without them gets 401
 
     # -- transport -----------------------------------------------------------------------------
     def request(self, url, method, data, headers, **options):
         parts = urlsplit(url)
         body = json.loads(data) if data else None
         self.calls.append((method, parts.path, body))
+        if self.users and not self._authenticated(options):
+            # the extension's answer, plain text
+            return 401, b"User cannot access the resource."
         if self.starting:
             self.starting -= 1
             return 404, b"<html><body><h2>HTTP ERROR 404 Not Found</h2></body></html>"
@@ -40,6 +44,11 @@ class FakeConnect:
                                          "rebalance)")
         return self._route(method, [unquote(p) for p in parts.path.strip("/").split("/") if p],
                            parse_qs(parts.query), body)
+
+    def _authenticated(self, options):
+        name, password = options.get("url_username"), options.get("url_password")
+        # open_url sends the header up front only with force_basic_auth; Connect never asks with a challenge
+        return bool(options.get("force_basic_auth")) and password is not None and self.users.get(name) == password
 
     def writes(self):
         return [(m, p) for m, p, _b in self.calls if m != "GET" and not p.endswith("/config/validate")]

@@ -38,6 +38,26 @@ def test_connect_errors_become_filter_errors():
             "address": "h", "bootstrap_servers": ["b:9092"], "plugin_path": "/p", "secrets_dir": "/s"})
 
 
+def test_connect_rest_users_are_read_from_each_host_and_checked_by_the_preflight():
+    groups = {"kafka_connect": ["w1", "w2"]}
+    hostvars = {"w1": {"kafka_connect_rest_users": [{"name": "ops", "password": "One-pw"}],
+                       "kafka_connect_rest_user": "ops"},
+                "w2": {"kafka_connect_rest_users": [{"name": "ops", "password": "Two-pw"}],
+                       "kafka_connect_rest_user": "nobody"}}
+    found = CONNECT["kafka_connect_clusters"](groups, hostvars=hostvars, brokers=3)
+    assert found["clusters"]["connect"]["rest_users"] == ["ops"]
+    assert [e.split(" ", 2)[1] for e in found["errors"]] == ["kafka_connect_rest_user", "kafka_connect_rest_users"]
+    assert "pw" not in repr(found)
+
+
+def test_connect_rest_auth_filter():
+    found = CONNECT["kafka_connect_rest_auth"]([{"name": "ops", "password": "pw"}], directory="/etc/kafka/kafka-connect")
+    assert [f["path"] for f in found["files"]] == found["paths"]
+    assert found["files"][1]["content"] == "ops=pw\n"
+    with pytest.raises(AnsibleFilterError, match="kafka_connect_rest_auth: kafka_connect_rest_users.0..name 'a:b'"):
+        CONNECT["kafka_connect_rest_auth"]([{"name": "a:b", "password": "pw"}], directory="/c")
+
+
 def test_connect_plugins_filter():
     found = CONNECT["kafka_connect_plugins"]([{"name": "p", "src": "/x.jar", "version": "1"}], root="/opt/p")
     assert found["plugins"][0]["path"] == "/opt/p/p-1" and found["errors"] == []
@@ -57,6 +77,13 @@ def test_confluent_layout_urls_and_errors():
 
 def test_confluent_property_filters_and_order():
     assert CONFLUENT["kafka_schema_registry_roll_order"](["b", "a"], eligible={"b": False}) == ["b", "a"]
+    assert CONFLUENT["kafka_schema_registry_roll_order"](["c", "b", "a"], eligible={"b": False}, leader="a") == ["b", "c", "a"]
+    assert CONFLUENT["kafka_schema_registry_roll_order"](["b", "a"], leader="") == ["a", "b"]
+    urls = {"sr1": "http://10.0.0.11:8081", "sr2": "https://10.0.0.12:8081"}
+    leader = {"host": "10.0.0.12", "port": 8081, "scheme": "http", "url": "http://10.0.0.12:8081"}
+    assert CONFLUENT["kafka_schema_registry_leader_host"](leader, urls=urls) == "sr2"
+    assert CONFLUENT["kafka_schema_registry_leader_host"](None, urls=urls) is None
+    assert CONFLUENT["kafka_schema_registry_leader_host"](leader) is None
     assert CONFLUENT["kafka_ksqldb_service_id_errors"]({"k1": "old_"}, "new_")[0].startswith("k1: ksqldb_service_id")
     with pytest.raises(AnsibleFilterError, match="kafka_ksqldb_properties: an HTTPS REST listener needs keystore"):
         CONFLUENT["kafka_ksqldb_properties"]({"service_id": "s", "address": "a", "port": 1, "bootstrap_servers": [],

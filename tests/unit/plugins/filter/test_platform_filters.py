@@ -12,6 +12,7 @@ from ansible_collections.kafkaops.platform.plugins.filter import platform
 from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services as svc
 
 FILTERS = platform.FilterModule().filters()
 CLUSTER_ID = "AQIDBAUGBwgJCgsMDQ4PEA"
@@ -56,7 +57,8 @@ def test_the_filters():
         "kafka_kubernetes_layout", "kafka_kubernetes_topology", "kafka_kubernetes_advertised", "kafka_kubernetes_manifests",
         "kafka_kubernetes_outdated", "kafka_kubernetes_roll_order", "kafka_kubernetes_sets", "kafka_kubernetes_tls_names",
         "kafka_kubernetes_found_data", "kafka_kubernetes_redacted", "kafka_kubernetes_object_name",
-        "kafka_kubernetes_zookeeper_servers"])
+        "kafka_kubernetes_zookeeper_servers", "kafka_kubernetes_service_manifests", "kafka_kubernetes_rollout_done",
+        "kafka_kubernetes_service_errors"])
     for name, func in FILTERS.items():
         assert func.__name__ == name
         assert func.__doc__
@@ -72,6 +74,8 @@ def test_the_filters():
     ("kafka_process_properties",
      ({"roles": ["broker"], "node_id": 1, "log_dirs": ["/d"], "controllers": [{"host": "c", "port": 9093}]},), {},
      props.PropertiesError, r"kafka_process_properties: controllers\[0\].id must be an integer, got None"),
+    ("kafka_kubernetes_service_manifests", ({"kind": "mirror", "name": "k", "component": "c"},), {}, svc.ServiceSpecError,
+     "kafka_kubernetes_service_manifests: kind must be one of connect, ksqldb, schema-registry, got 'mirror'"),
     ("to_java_properties", (["not", "a", "dict"],), {}, props.PropertiesError,
      "to_java_properties: properties must be a dict, got list"),
     ("from_java_properties", ("a=\\u12",), {}, props.PropertiesError, "from_java_properties: malformed"),

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import connect_cluster as cc
+from ansible_collections.kafkaops.platform.plugins.module_utils import properties
 
 SHA256 = "sha256:" + "ab" * 32
 
@@ -22,7 +23,7 @@ def test_defaults_are_derived_from_the_cluster_name():
     assert found["clusters"] == {"connect": {
         "group_id": "connect", "config_topic": "connect-configs", "offset_topic": "connect-offsets",
         "status_topic": "connect-status", "replication_factor": 3, "rest_port": 8083, "rest_tls": False,
-        "hosts": ["w1", "w2"], "urls": ["http://10.0.0.21:8083", "http://10.0.0.22:8083"]}}
+        "rest_users": [], "hosts": ["w1", "w2"], "urls": ["http://10.0.0.21:8083", "http://10.0.0.22:8083"]}}
 
 
 def test_replication_factor_follows_a_small_cluster_and_zero_means_derived():
@@ -96,6 +97,53 @@ def test_replication_factor_below_min_isr_is_refused():
     found = clusters({"w1": {"kafka_connect_replication_factor": 1}}, min_isr=2)
     assert found["errors"] == ["Connect cluster 'connect': kafka_connect_replication_factor 1 is below the brokers' "
                                "min.insync.replicas 2; Connect writes its internal topics with acks=all and would fail"]
+
+
+ALICE = {"name": "alice", "password": "Al1ce-secret"}
+BOB = {"name": "bob", "password": "B0b-secret"}
+
+
+def test_rest_users_are_shared_by_name_and_never_shown():
+    found = clusters({"w1": {"kafka_connect_rest_users": [BOB, ALICE], "kafka_connect_rest_user": "bob"},
+                      "w2": {"kafka_connect_rest_users": [ALICE, BOB]}})
+    assert found["errors"] == []
+    assert found["clusters"]["connect"]["rest_users"] == ["alice", "bob"]
+    assert "secret" not in repr(found)
+
+
+@pytest.mark.parametrize("users, chosen, message", [
+    ([{"name": "a:b", "password": "p"}], None, "kafka_connect_rest_users[0].name 'a:b' must be a user name without ':'"),
+    ([{"name": "a b", "password": "p"}], None, "name 'a b' must be a user name"),
+    ([{"name": "a\n", "password": "p"}], None, "name 'a\\n' must be a user name"),
+    ([{"name": "", "password": "p"}], None, "name '' must be a user name"),
+    ([{"name": 7, "password": "p"}], None, "name 7 must be a user name"),
+    ([{"name": "a", "password": ""}], None, "kafka_connect_rest_users[0].password must be a non-empty string"),
+    ([{"name": "a", "password": 1234}], None, "password must be a non-empty string (quote a number)"),
+    ([{"name": "a"}], None, "password must be a non-empty string"),
+    ([ALICE, dict(ALICE, password="other")], None, "kafka_connect_rest_users[1].name 'alice' is declared twice"),
+    (["alice"], None, "kafka_connect_rest_users[0] must be a mapping with name and password"),
+    ({"alice": "x"}, None, "kafka_connect_rest_users must be a list of {name, password}, got dict"),
+    ([ALICE], "carol", "kafka_connect_rest_user 'carol' is not one of kafka_connect_rest_users (alice)"),
+    ([], "carol", "kafka_connect_rest_user 'carol' names a user but kafka_connect_rest_users is empty"),
+])
+def test_bad_rest_users_are_refused_without_their_passwords(users, chosen, message):
+    found = clusters({"w1": {"kafka_connect_rest_users": users, "kafka_connect_rest_user": chosen}})
+    assert any(e.startswith("w1: ") and message in e for e in found["errors"]), found["errors"]
+    assert not any(secret in e for e in found["errors"] for secret in ("Al1ce-secret", "other", "1234"))
+
+
+def test_workers_of_one_cluster_must_agree_on_the_users_and_their_passwords():
+    found = clusters({"w1": {"kafka_connect_rest_users": [ALICE, BOB]},
+                      "w2": {"kafka_connect_rest_users": [ALICE]},
+                      "w3": {"kafka_connect_rest_users": [dict(ALICE, password="changed"), BOB]},
+                      "w4": {"kafka_connect_cluster": "other", "kafka_connect_rest_users": [dict(ALICE, password="x")]}})
+    assert found["errors"] == [
+        "w2: kafka_connect_rest_users is ['alice'] but w1 of the same Connect cluster 'connect' has ['alice', 'bob']; "
+        "every worker of a cluster must agree",
+        "w3: kafka_connect_rest_users gives alice another password than w1 of the same Connect cluster 'connect' does; "
+        "every worker of a cluster must agree (a worker forwards a request to the leader with the caller's "
+        "credentials)"]
+    assert "changed" not in repr(found) and "Al1ce" not in repr(found)
 
 
 def test_hosts_must_be_a_mapping():
@@ -196,6 +244,62 @@ def test_worker_properties_combine_cluster_security_and_providers():
     assert found["config.providers.env.class"] == "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
     assert found["offset.flush.interval.ms"] == 500
     assert "key.converter" not in found
+
+
+def test_rest_users_load_the_basic_auth_extension():
+    cluster = clusters({"w1": {"kafka_connect_rest_users": [ALICE]}})["clusters"]["connect"]
+    found = cc.worker_properties(_spec(cluster=cluster))
+    assert found["rest.extension.classes"] == (
+        "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension")
+    assert "Al1ce-secret" not in repr(found)
+    assert "rest.extension.classes" not in cc.worker_properties(_spec())
+    assert "rest.extension.classes" not in cc.worker_properties(_spec(cluster=cluster, overrides={
+        "rest.extension.classes": None}))
+
+
+def test_rest_auth_files_and_jvm_option():
+    found = cc.rest_auth([ALICE, {"name": "b=c#!", "password": "p w\n:x"}], "/etc/kafka/kafka-connect/")
+    jaas, users = found["files"]
+    assert found["paths"] == [jaas["path"], users["path"]] == [
+        "/etc/kafka/kafka-connect/rest-jaas.conf", "/etc/kafka/kafka-connect/rest-users.properties"]
+    assert jaas["content"] == (
+        "KafkaConnect {\n"
+        "  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n"
+        '  file="/etc/kafka/kafka-connect/rest-users.properties";\n'
+        "};\n")
+    # read back as java.util.Properties.load would: every name and password intact
+    assert properties.parse_java_properties(users["content"]) == {"alice": "Al1ce-secret", "b=c#!": "p w\n:x"}
+    assert found["jvm_options"] == ["-Djava.security.auth.login.config=/etc/kafka/kafka-connect/rest-jaas.conf"]
+
+
+def test_rest_auth_without_users_writes_nothing_and_checks_its_input():
+    # the login module lets every request in when its file is empty: no file, no extension
+    assert cc.rest_auth([], "/etc/kafka/kafka-connect") == {
+        "files": [], "jvm_options": [],
+        "paths": ["/etc/kafka/kafka-connect/rest-jaas.conf", "/etc/kafka/kafka-connect/rest-users.properties"]}
+    assert cc.rest_auth(None, "/c")["files"] == []
+    with pytest.raises(cc.ConnectError, match="must be a non-empty string") as caught:
+        cc.rest_auth([{"name": "a", "password": ""}, {"name": "b:", "password": "hunter2"}], "/c")
+    assert "hunter2" not in str(caught.value)
+    with pytest.raises(cc.ConnectError, match="must be an absolute path"):
+        cc.rest_auth([ALICE], "relative")
+    with pytest.raises(cc.ConnectError, match="must be an absolute path"):
+        cc.rest_auth([ALICE], "/etc/\nx")
+    quoted = cc.rest_auth([ALICE], '/odd "dir"\\')["files"][0]["content"]
+    assert 'file="/odd \\"dir\\"\\\\/rest-users.properties";' in quoted
+
+
+@given(st.lists(st.fixed_dictionaries({
+    "name": st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12),
+    "password": st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)}),
+    max_size=4, unique_by=lambda user: user["name"]))
+def test_every_accepted_user_reads_back_from_the_users_file(users):
+    if cc.rest_user_errors(users):
+        assert any(":" in u["name"] or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in u["name"])
+                   for u in users)
+        return
+    content = cc.rest_auth(users, "/c")["files"][1]["content"] if users else ""
+    assert properties.parse_java_properties(content) == {u["name"]: u["password"] for u in users}
 
 
 def test_https_rest_listener_reads_pkcs12_stores():

@@ -11,7 +11,7 @@ import types
 
 import pytest
 from kafka import TopicPartition
-from kafka.errors import NotControllerError
+from kafka.errors import CoordinatorNotAvailableError, NotControllerError
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import kafka_admin
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, KafkaAdminError
@@ -209,3 +209,94 @@ def test_preferred_leader_election_reports_elected_and_failed_not_the_unneeded(a
     (NotControllerError, "NotControllerError"), (NotControllerError(), "NotControllerError"), ("Custom", "Custom")])
 def test_error_names(error, name):
     assert kafka_admin._error_name(error) == name
+
+
+# -- describe_group: DescribeGroups sent through kafka-python's own coordinator lookup and connection,
+# the members' bytes kept as they are (whatever the group's protocol type) -------------------------
+class GroupClient:
+    """The parts of kafka-python 3's KafkaAdminClient describe_group uses: the coordinator lookup and
+    the connection manager; ``answers`` are the DescribeGroups group entries returned in turn."""
+
+    answers: list = []
+    sent: list = []
+    made = 0
+
+    def __init__(self, **config):
+        GroupClient.made += 1
+        self._manager = self
+
+    async def _find_coordinator_id(self, group_id):
+        return 2
+
+    def run(self, coroutine_function):
+        import asyncio
+        return asyncio.run(coroutine_function())
+
+    async def send(self, request, node_id=None):
+        GroupClient.sent.append((request.groups, node_id))
+        answer = GroupClient.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return types.SimpleNamespace(groups=[answer])
+
+    def close(self):
+        pass
+
+
+def described(error_code=0, state="Stable", members=()):
+    return types.SimpleNamespace(error_code=error_code, group_state=state, protocol_type="sr", protocol_data="v0",
+                                 members=[types.SimpleNamespace(member_id=m, group_instance_id=None, client_id="sr-1",
+                                                                client_host="/10.0.0.1", member_metadata=b'{"host": "h"}',
+                                                                member_assignment=b"") for m in members])
+
+
+@pytest.fixture
+def group_admin(monkeypatch):
+    monkeypatch.setattr(kafka_admin, "KafkaAdminClient", GroupClient)
+    monkeypatch.setattr(kafka_admin, "HAS_KAFKA", True)
+    monkeypatch.setattr(GroupClient, "answers", [])
+    monkeypatch.setattr(GroupClient, "sent", [])
+    monkeypatch.setattr(GroupClient, "made", 0)
+    monkeypatch.setattr(kafka_admin.time, "sleep", lambda seconds: None)
+    with KafkaAdmin(["b1:9092"]) as connected:
+        yield connected
+
+
+def test_describe_group_keeps_the_members_bytes(group_admin):
+    GroupClient.answers = [described(members=["sr-1-a"])]
+    assert group_admin.describe_group("schema-registry") == {
+        "group_id": "schema-registry", "state": "Stable", "protocol_type": "sr", "protocol": "v0",
+        "members": [{"member_id": "sr-1-a", "group_instance_id": None, "client_id": "sr-1", "client_host": "/10.0.0.1",
+                     "metadata": b'{"host": "h"}', "assignment": b""}]}
+    assert GroupClient.sent == [(["schema-registry"], 2)]
+
+
+def test_a_group_that_does_not_exist_is_dead_and_empty(group_admin):
+    GroupClient.answers = [described(error_code=69, state="")]
+    assert group_admin.describe_group("nobody") == {"group_id": "nobody", "state": "Dead", "protocol_type": "",
+                                                    "protocol": "", "members": []}
+
+
+def test_describe_group_asks_again_until_there_is_a_coordinator_and_it_has_loaded(group_admin):
+    # a new cluster has no coordinator until the first lookup created the offsets topic (the lookup
+    # raises), then the coordinator loads the group or moves (the answer says so)
+    GroupClient.answers = [CoordinatorNotAvailableError("FindCoordinatorResponse error"), described(error_code=14),
+                           described(error_code=16), described(members=["m"])]
+    assert group_admin.describe_group("schema-registry")["members"][0]["member_id"] == "m"
+    assert len(GroupClient.sent) == 4
+    assert GroupClient.made == 4  # a new connection each time, so the coordinator is looked up again
+
+
+def test_describe_group_errors_name_the_group_and_what_to_do(group_admin):
+    GroupClient.answers = [described(error_code=30)]
+    with pytest.raises(KafkaAdminError) as caught:
+        group_admin.describe_group("schema-registry")
+    assert str(caught.value) == ("describe group schema-registry: [Error 30] GroupAuthorizationFailedError. The "
+                                 "identity the module connects as may not describe the group; grant it DESCRIBE on "
+                                 "the group (or use a super user).")
+    GroupClient.answers = [described(error_code=15)]
+    with pytest.raises(KafkaAdminError, match=r"describe group schema-registry: \[Error 15\] CoordinatorNotAvailableError"):
+        group_admin.describe_group("schema-registry", timeout=0)
+    GroupClient.answers = [TimeoutError("no answer")]
+    with pytest.raises(KafkaAdminError, match="describe group schema-registry: TimeoutError: no answer"):
+        group_admin.describe_group("schema-registry")

@@ -54,6 +54,23 @@ def test_secrets():
     assert kc.masked(None) is None
 
 
+def test_provider_files_are_the_files_a_config_reads():
+    config = {
+        "database.password": "${file:/etc/kafka/kafka-connect/secrets/postgres.properties:password}",
+        # anywhere in a value, several in one, a directory reference names DIR/FILE, paths normalized
+        "connection.url": "jdbc:postgresql://db/x?user=${file:/etc/s/../s/a.properties:user}&p=${directory:/etc/d/:pw}",
+        "ssl.key": "${directory:/etc/kafka/kafka-connect/secrets:postgres.properties}",
+        # not a file: another provider, no path, a relative path, no reference at all
+        "home": "${env:HOME}", "short": "${file:key}", "relative": "${file:secrets/a.properties:k}", "plain": "x",
+        "tasks.max": 1,
+    }
+    assert kc.provider_files(config) == ["/etc/d/pw", "/etc/kafka/kafka-connect/secrets/postgres.properties",
+                                         "/etc/s/a.properties"]
+    assert kc.provider_files(None) == [] == kc.provider_files({"a": "${file:/x"})
+    # the key may hold ':' - the path ends at the first one, as in Kafka's ConfigTransformer
+    assert kc.provider_files({"k": "${file:/a.properties:b:c}"}) == ["/a.properties"]
+
+
 def test_password_keys_and_validation_errors():
     validation = {"configs": [
         {"definition": {"name": "db.password", "type": "PASSWORD"}, "value": {"name": "db.password", "errors": []}},

@@ -190,6 +190,41 @@ def test_info_describes_and_masks(fake):
     assert missing["msg"] == "no such connector(s): nope (the cluster has orders)"
 
 
+def test_basic_auth_is_sent_with_every_request_and_never_returned(fake):
+    fake.users = {"kafkaops": "Rest-s3cret"}
+    refused = run({"name": "orders", "config": SOURCE}, expect=FailJson)
+    assert refused["msg"] == "GET /connectors/orders/config: HTTP 401: User cannot access the resource."
+    assert refused["status"] == 401
+    wrong = run({"name": "orders", "config": SOURCE, "url_username": "kafkaops", "url_password": "nope"},
+                expect=FailJson)
+    assert wrong["status"] == 401 and fake.connectors == {}
+    auth = {"url_username": "kafkaops", "url_password": "Rest-s3cret"}
+    created = run(dict(auth, name="orders", config=SOURCE, state="running"))
+    assert created["actions"] == ["created"] and created["connector"] == "RUNNING"
+    restarted = run(dict(auth, name="orders", restart=True, only_failed=False))
+    assert restarted["actions"] == ["restarted"] and restarted["restarted"] == ["all"]
+    assert ("POST", "/connectors/orders/restart") in fake.writes()
+    info = run(dict(auth), module=kafka_connect_info)
+    assert list(info["connectors"]) == ["orders"]
+    assert "Rest-s3cret" not in repr([created, restarted, info])
+    assert "url_password" in {name for name, spec in rest.REST_ARGUMENT_SPEC.items() if spec.get("no_log")}
+
+
+def test_info_finds_the_connectors_that_read_a_file(fake):
+    run({"name": "orders", "config": SOURCE})
+    run({"name": "lines", "config": {"connector.class": "org.example.SinkConnector", "topics": "t"}})
+    run({"name": "mixed", "config": {"connector.class": "org.example.SinkConnector", "topics": "t",
+                                     "x": "a-${directory:/etc/kafka-connect/secrets:db.properties}-b"}})
+    info = run({"reading_files": ["/etc/kafka-connect/secrets/./db.properties"]}, module=kafka_connect_info)
+    assert sorted(info["connectors"]) == ["mixed", "orders"]
+    assert info["connectors"]["orders"]["provider_files"] == ["/etc/kafka-connect/secrets/db.properties"]
+    assert run({"reading_files": ["/etc/other.properties"]}, module=kafka_connect_info)["connectors"] == {}
+    assert sorted(run({"reading_files": ["/etc/kafka-connect/secrets/db.properties"], "connectors": ["orders", "lines"]},
+                      module=kafka_connect_info)["connectors"]) == ["orders"]
+    everything = run({}, module=kafka_connect_info)["connectors"]
+    assert everything["lines"]["provider_files"] == [] and sorted(everything) == ["lines", "mixed", "orders"]
+
+
 def test_info_waits_for_plugins_and_reports_failures(fake, monkeypatch):
     clock = [0.0]
     monkeypatch.setattr(kafka_connect_info.time, "monotonic", lambda: clock[0])

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
@@ -69,6 +71,16 @@ class FakeAdmin:
         self.log.append(("quorum",))
         return QUORUM
 
+    def describe_group(self, group_id):
+        self.log.append(("describe_group", group_id))
+        self._step("describe_group")
+        identity = {"version": 1, "host": "10.0.0.12", "port": 8081, "master_eligibility": True, "scheme": "http"}
+        assignment = {"version": 1, "error": 0, "master": "sr-1-a", "master_identity": identity}
+        return {"group_id": group_id, "state": "Stable", "protocol_type": "sr", "protocol": "v0",
+                "members": [{"member_id": "sr-1-a", "group_instance_id": None, "client_id": "sr-1",
+                             "client_host": "/10.0.0.12", "metadata": json.dumps(identity).encode(),
+                             "assignment": json.dumps(assignment).encode()}]}
+
 
 @pytest.fixture
 def admin(monkeypatch):
@@ -108,6 +120,23 @@ def test_quorum_can_be_left_out(admin):
     result = run({"bootstrap_servers": ["b1:9092"], "quorum": False})
     assert "quorum" not in result
     assert ("quorum",) not in admin.log
+
+
+def test_reads_the_schema_registry_leader_when_asked(admin):
+    result = run({"bootstrap_servers": ["b1:9092"], "quorum": False, "schema_registry_group": "registry-a"})
+    assert ("describe_group", "registry-a") in admin.log
+    assert result["schema_registry"]["group"] == "registry-a"
+    assert result["schema_registry"]["leader"] == {"host": "10.0.0.12", "port": 8081, "scheme": "http",
+                                                   "url": "http://10.0.0.12:8081", "leader_eligible": True,
+                                                   "member_id": "sr-1-a"}
+    assert result["schema_registry"]["reason"] is None
+    assert "schema_registry" not in run({"bootstrap_servers": ["b1:9092"], "quorum": False})
+
+
+def test_a_failed_group_description_fails_the_module(admin):
+    admin.fail_at = "describe_group"
+    result = run({"bootstrap_servers": ["b1:9092"], "schema_registry_group": "registry-a"}, expect=FailJson)
+    assert result["msg"] == "no broker answered at b1:9092 within 300 s"
 
 
 def test_wait_healthy_passes_the_remaining_time_and_reports_progress(admin):

@@ -1,0 +1,401 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""The Kubernetes and OpenShift objects of one cluster of a REST service of the platform: a Kafka
+Connect cluster, Schema Registry or ksqlDB.
+
+Each service cluster is a StatefulSet, so that every pod has a stable DNS name it advertises to
+the others (Connect forwards requests to its leader, Schema Registry forwards writes to its
+leader, ksqlDB servers pull queries from each other). Its properties are the ones the VM roles
+compute, with the one advertised key set by the start script from the pod's name. Kubernetes
+rolls the pods itself (RollingUpdate: one pod at a time, highest ordinal first), each gated on its
+readiness probe, which asks the same question the VM restart gates ask where a probe can:
+
+- Connect: the worker's REST API lists its connectors (``/connectors``) - it has joined its group
+  (logged in, when the API has users: the probe reads its header from the login Secret);
+- Schema Registry: the canary subject is read from the store (or the store answers that it has no
+  such subject yet, before the role first registered it) - ``/subjects`` alone is not enough;
+- ksqlDB: ``/healthcheck``.
+
+Connect's plugins come from an init container that downloads each declared file, checks its
+checksum and unpacks it into the plugin path (a file on the control node cannot reach a pod: the
+preflight refuses it on these targets). Connector secrets come from a Secret mounted where the
+file config provider reads them on VMs, so connector configs are the same on every target.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, Dict, List, Optional, Tuple
+
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.objects import (
+    CONFIG_DIR,
+    LOG_DIR,
+    MANAGED_BY,
+    RUN_DIR,
+    SCRIPTS_DIR,
+    Object,
+    Spec,
+    base_volumes,
+    digest,
+    object_data,
+    security_contexts,
+)
+from ansible_collections.kafkaops.platform.plugins.module_utils.properties import to_java_properties
+
+CONFIG_HASH = "kafkaops.platform/config-hash"
+
+# what differs between the three services: the key each pod sets to its own address (and how),
+# the image's start script, the environment variables for heap and JVM options, the probe
+KINDS: Dict[str, Dict[str, Any]] = {
+    "connect": {"label": "kafka-connect", "advertise": "rest.advertised.host.name", "value": "{host}",
+                "start": "/opt/kafka/bin/connect-distributed.sh", "heap": "KAFKA_HEAP_OPTS", "opts": "KAFKA_OPTS",
+                "container": "connect"},
+    "schema-registry": {"label": "schema-registry", "advertise": "host.name", "value": "{host}",
+                        "start": "/usr/bin/schema-registry-start", "heap": "SCHEMA_REGISTRY_HEAP_OPTS",
+                        "opts": "SCHEMA_REGISTRY_OPTS", "container": "schema-registry"},
+    "ksqldb": {"label": "ksqldb", "advertise": "ksql.advertised.listener", "value": "{scheme}://{host}:{port}",
+               "start": "/usr/bin/ksql-server-start", "heap": "KSQL_HEAP_OPTS", "opts": "KSQL_OPTS",
+               "container": "ksqldb"},
+}
+
+# a DNS-1035 label: what a StatefulSet, its Services and pods may be called
+_DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_UNPACK = {".tar.gz": "tar -xzf {file} -C {dir}", ".tgz": "tar -xzf {file} -C {dir}", ".zip": "unzip -q -o {file} -d {dir}",
+           ".jar": "cp {file} {dir}/"}
+
+
+class ServiceSpecError(ValueError):
+    """The description of a service cluster cannot be turned into objects."""
+
+
+def set_name(spec: Spec) -> str:
+    """The StatefulSet (and client Service) of the service cluster."""
+    return "%s-%s" % (spec["name"], spec["component"])
+
+
+def check(spec: Spec) -> None:
+    """Refuse what would make invalid objects, naming the setting."""
+    if spec.get("kind") not in KINDS:
+        raise ServiceSpecError("kind must be one of %s, got %r" % (", ".join(sorted(KINDS)), spec.get("kind")))
+    sts = set_name(spec)
+    # the controller-revision-hash label of the pods is <statefulset>-<10 characters>, at most 63
+    if not _DNS_LABEL.fullmatch(sts) or len(sts) > 52:
+        raise ServiceSpecError(
+            "%r (platform_kubernetes_name and the %s cluster's name) cannot name a StatefulSet: lower-case letters, "
+            "digits and '-', starting with a letter, at most 52 characters" % (sts, spec["kind"]))
+    if not isinstance(spec.get("replicas"), int) or spec["replicas"] < 1:
+        raise ServiceSpecError("%s needs at least one replica, got %r" % (sts, spec.get("replicas")))
+    if not spec.get("image"):
+        raise ServiceSpecError("%s has no image" % sts)
+    for plugin in spec.get("plugins") or []:
+        if not plugin.get("url") or not plugin.get("checksum"):
+            raise ServiceSpecError(
+                "plugin %s: on Kubernetes and OpenShift a plugin is downloaded by the pods, so it needs maven or url "
+                "with a checksum (a file on the control node cannot reach them; build it into the image instead)"
+                % plugin.get("name"))
+
+
+def service_labels(spec: Spec, selector: bool = False) -> Dict[str, str]:
+    """The labels of the service cluster's objects (``selector``: only those that select its pods)."""
+    labels = {"app.kubernetes.io/name": KINDS[spec["kind"]]["label"], "app.kubernetes.io/instance": spec["name"],
+              "app.kubernetes.io/component": spec["component"]}
+    if not selector:
+        labels["app.kubernetes.io/managed-by"] = MANAGED_BY
+        labels.update(spec.get("labels") or {})
+    return labels
+
+
+def _meta(spec: Spec, name: str) -> Dict[str, Any]:
+    return {"name": name, "namespace": spec["namespace"], "labels": service_labels(spec)}
+
+
+def pod_dns_suffix(spec: Spec) -> str:
+    """What follows a pod's name in its DNS name: ``.<statefulset>-pods.<namespace>.svc.<domain>``."""
+    return ".%s-pods.%s.svc.%s" % (set_name(spec), spec["namespace"], spec.get("cluster_domain") or "cluster.local")
+
+
+def rest_url(spec: Spec) -> str:
+    """The URL of the client Service (what the role and users call)."""
+    return "%s://%s.%s.svc.%s:%d" % ("https" if spec.get("tls") else "http", set_name(spec), spec["namespace"],
+                                     spec.get("cluster_domain") or "cluster.local", int(spec["port"]))
+
+
+def _start_command(spec: Spec) -> str:
+    if spec["kind"] == "connect" and spec.get("image_flavor") == "confluent":
+        return "/usr/bin/connect-distributed"
+    return KINDS[spec["kind"]]["start"]
+
+
+def start_script(spec: Spec) -> str:
+    """The container's command: this pod's configuration (its own address added), then the service."""
+    kind = KINDS[spec["kind"]]
+    config = spec["config_name"]
+    value = kind["value"].format(host="${host}", scheme="https" if spec.get("tls") else "http", port=int(spec["port"]))
+    lines = [
+        "#!/bin/bash",
+        "# Managed by kafkaops.platform: starts one %s pod of a StatefulSet." % kind["label"],
+        "set -euo pipefail",
+        'host="${HOSTNAME}%s"' % pod_dns_suffix(spec),
+        'conf="%s/%s"' % (RUN_DIR, config),
+        'cp "%s/%s" "$conf"' % (CONFIG_DIR, config),
+        'printf "%%s=%%s\\n" %s "%s" >>"$conf"' % (shlex.quote(kind["advertise"]), value),
+        'chmod 0600 "$conf"',
+        'exec %s "$conf"' % _start_command(spec),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plugins_script(spec: Spec) -> str:
+    """The init container's command: download each plugin, check its checksum, unpack it into its own directory."""
+    lines = ["#!/bin/sh", "# Managed by kafkaops.platform: installs the Connect plugins of this pod.", "set -eu"]
+    for plugin in spec.get("plugins") or []:
+        algorithm, expected = plugin["checksum"].split(":", 1)
+        directory = "%s/%s" % (spec["plugin_root"].rstrip("/"), plugin["directory"])
+        download = "/tmp/%s-%s" % (plugin["directory"], plugin["filename"])
+        unpack = next(command for suffix, command in _UNPACK.items() if plugin["filename"].endswith(suffix))
+        lines += [
+            "echo %s" % shlex.quote("installing plugin %s %s" % (plugin["name"], plugin["version"])),
+            "mkdir -p %s" % shlex.quote(directory),
+            "wget -q -O %s %s" % (shlex.quote(download), shlex.quote(plugin["url"])),
+            "echo %s | %ssum -c -" % (shlex.quote("%s  %s" % (expected, download)), algorithm),
+            unpack.format(file=shlex.quote(download), dir=shlex.quote(directory)),
+            "rm -f %s" % shlex.quote(download),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+PROBE_AUTHORIZATION = "probe-authorization"
+
+
+def authenticated_probe(port: int, path: str, header_file: str) -> str:
+    """A bash command that asks ``GET path`` on the local plain-HTTP port with the Authorization header
+    read from ``header_file`` (a probe's httpGet would need the credentials in the pod spec), and
+    succeeds on 200 only. Bash's /dev/tcp: the images need no curl."""
+    return ("exec 3<>/dev/tcp/127.0.0.1/%d && "
+            "printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: %%s\r\nConnection: close\r\n\r\n' "
+            '"$(cat %s)" >&3 && IFS= read -r -t 5 status <&3 && [[ "$status" == "HTTP/1."[01]" 200"* ]]'
+            % (int(port), path, shlex.quote(header_file)))
+
+
+def _probe(spec: Spec) -> Dict[str, Any]:
+    scheme = "HTTPS" if spec.get("tls") else "HTTP"
+    if spec["kind"] == "connect" and spec.get("probe_authorization"):
+        command = authenticated_probe(spec["port"], "/connectors", "%s/%s" % (spec["auth_dir"], PROBE_AUTHORIZATION))
+        return {"exec": {"command": ["/bin/bash", "-c", command]}}
+    if spec["kind"] == "connect":
+        return {"httpGet": {"path": "/connectors", "port": "rest", "scheme": scheme}}
+    if spec["kind"] == "ksqldb":
+        return {"httpGet": {"path": "/healthcheck", "port": "rest", "scheme": scheme}}
+    # Schema Registry: read the canary subject from the store; 40401 (no such subject) only proves that the
+    # store answered, which is all a pod can show before the role registered the canary
+    url = "%s://localhost:%d/subjects/%s/versions/latest" % (scheme.lower(), int(spec["port"]), spec["canary_subject"])
+    script = ('code=$(curl -sk -o /tmp/probe -w "%%{http_code}" %s) || exit 1; '
+              '[ "$code" = 200 ] || { [ "$code" = 404 ] && grep -q "\\"error_code\\":40401" /tmp/probe; }') % shlex.quote(url)
+    return {"exec": {"command": ["/bin/bash", "-c", script]}}
+
+
+def _environment(spec: Spec) -> List[Dict[str, Any]]:
+    kind = KINDS[spec["kind"]]
+    env = [{"name": kind["heap"], "value": "-Xms%s -Xmx%s" % (spec["heap_size"], spec["heap_size"])},
+           {"name": kind["opts"], "value": " ".join(spec.get("jvm_options") or [])},
+           {"name": "LOG_DIR", "value": LOG_DIR}]
+    for key in sorted(spec.get("environment") or {}):
+        env.append({"name": str(key), "value": str(spec["environment"][key])})
+    return env
+
+
+def _volumes(spec: Spec, config_kind: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    mounts, volumes = base_volumes(set_name(spec), config_kind, "512Mi")
+    sts = set_name(spec)
+    if spec.get("files"):
+        mounts.append({"name": "secrets", "mountPath": spec["files_dir"], "readOnly": True})
+        volumes.append({"name": "secrets", "secret": {"secretName": "%s-secrets" % sts, "defaultMode": 0o400}})
+    if spec.get("auth_files"):
+        mounts.append({"name": "rest-auth", "mountPath": spec["auth_dir"], "readOnly": True})
+        volumes.append({"name": "rest-auth", "secret": {"secretName": "%s-rest-auth" % sts, "defaultMode": 0o400}})
+    if spec.get("plugins"):
+        mounts.append({"name": "plugins", "mountPath": spec["plugin_root"], "readOnly": True})
+        volumes.append({"name": "plugins", "emptyDir": {"sizeLimit": spec.get("plugin_size") or "2Gi"}})
+    if spec.get("state_dir"):
+        mounts.append({"name": "state", "mountPath": spec["state_dir"]})
+        volumes.append({"name": "state", "emptyDir": {"sizeLimit": spec.get("state_size") or "10Gi"}})
+    return mounts, volumes
+
+
+def _pod_spec(spec: Spec, config_kind: str) -> Dict[str, Any]:
+    # the Apache Kafka and Confluent images both run as uid 1000
+    pod_security, container_security = security_contexts(spec, 1000)
+    mounts, volumes = _volumes(spec, config_kind)
+    probe = _probe(spec)
+    container: Dict[str, Any] = {
+        "name": KINDS[spec["kind"]]["container"],
+        "image": spec["image"],
+        "imagePullPolicy": spec.get("image_pull_policy") or "IfNotPresent",
+        "command": ["/bin/bash", "%s/start.sh" % SCRIPTS_DIR],
+        "env": _environment(spec),
+        "ports": [{"name": "rest", "containerPort": int(spec["port"]), "protocol": "TCP"}],
+        "volumeMounts": mounts,
+        "securityContext": container_security,
+        "startupProbe": dict(probe, periodSeconds=5, timeoutSeconds=5, failureThreshold=120),
+        "readinessProbe": dict(probe, periodSeconds=10, timeoutSeconds=5, failureThreshold=3),
+        "livenessProbe": {"tcpSocket": {"port": "rest"}, "periodSeconds": 20, "timeoutSeconds": 5, "failureThreshold": 6},
+    }
+    if spec.get("resources"):
+        container["resources"] = spec["resources"]
+    pod: Dict[str, Any] = {
+        "serviceAccountName": set_name(spec),
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security,
+        "terminationGracePeriodSeconds": int(spec.get("termination_grace_period", 60)),
+        "containers": [container],
+        "volumes": volumes,
+        "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+             "labelSelector": {"matchLabels": service_labels(spec, selector=True)}}],
+    }
+    if spec.get("plugins"):
+        plugin_mounts = [m for m in mounts if m["name"] in ("scripts", "tmp")]
+        plugin_mounts.append({"name": "plugins", "mountPath": spec["plugin_root"]})
+        pod["initContainers"] = [{
+            "name": "plugins",
+            "image": spec.get("plugin_image") or spec["image"],
+            "imagePullPolicy": spec.get("image_pull_policy") or "IfNotPresent",
+            "command": ["/bin/sh", "%s/plugins.sh" % SCRIPTS_DIR],
+            "volumeMounts": plugin_mounts,
+            "securityContext": container_security,
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        }]
+    if spec.get("image_pull_secrets"):
+        pod["imagePullSecrets"] = [{"name": s} for s in spec["image_pull_secrets"]]
+    if spec.get("node_selector"):
+        pod["nodeSelector"] = dict(spec["node_selector"])
+    if spec.get("tolerations"):
+        pod["tolerations"] = list(spec["tolerations"])
+    return pod
+
+
+def manifests(spec: Spec) -> List[Object]:
+    """Every object of one service cluster, in apply order.
+
+    ``spec``: name (platform_kubernetes_name), namespace, platform (kubernetes/openshift),
+    cluster_domain, labels, image, image_pull_policy, image_pull_secrets, node_selector,
+    tolerations, run_as_user; kind (connect, schema-registry, ksqldb), image_flavor (apache or
+    confluent: where Connect's start script is), component (the service
+    cluster's name in object names), replicas, port, tls, config_name, properties (the VM role's
+    properties; the advertised key is replaced per pod), secret (the properties hold secrets),
+    files (secret files, by name) and files_dir (where they are mounted), plugins (Connect's plugin
+    plan), plugin_root, plugin_image, canary_subject (Schema Registry), state_dir (ksqlDB), extra_config
+    (more files of the configuration object, mounted beside the properties), heap_size,
+    jvm_options, environment, resources; auth_files (Connect's REST login config and users, by name),
+    auth_dir (where they are mounted) and probe_authorization (the Authorization header the readiness
+    probe sends; the REST API then answers only logged-in requests).
+    """
+    check(spec)
+    sts = set_name(spec)
+    properties = {key: value for key, value in (spec.get("properties") or {}).items()
+                  if key != KINDS[spec["kind"]]["advertise"]}
+    config = {spec["config_name"]: to_java_properties(properties, header="Managed by kafkaops.platform")}
+    config.update(spec.get("extra_config") or {})
+    config_kind = "Secret" if spec.get("secret") else "ConfigMap"
+    scripts = {"start.sh": start_script(spec)}
+    if spec.get("plugins"):
+        scripts["plugins.sh"] = plugins_script(spec)
+    files = dict(spec.get("files") or {})
+    auth = dict(spec.get("auth_files") or {})
+    if auth and spec.get("probe_authorization"):
+        auth[PROBE_AUTHORIZATION] = spec["probe_authorization"]
+    objects: List[Object] = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, sts), "automountServiceAccountToken": False},
+        dict({"apiVersion": "v1", "kind": config_kind, "metadata": _meta(spec, "%s-config" % sts)}, **object_data(config_kind, config)),
+        dict({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, "%s-scripts" % sts)}, **object_data("ConfigMap", scripts)),
+    ]
+    if config_kind == "Secret":
+        objects[1]["type"] = "Opaque"
+    if files:
+        objects.append(dict({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(spec, "%s-secrets" % sts)},
+                            **object_data("Secret", files)))
+    if auth:
+        objects.append(dict({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(spec, "%s-rest-auth" % sts)},
+                            **object_data("Secret", auth)))
+    selector = service_labels(spec, selector=True)
+    ports = [{"name": "rest", "port": int(spec["port"]), "targetPort": "rest", "protocol": "TCP"}]
+    objects.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, "%s-pods" % sts),
+                    "spec": {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector, "ports": ports}})
+    objects.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, sts),
+                    "spec": {"type": "ClusterIP", "selector": selector, "ports": ports}})
+    hashed = {"config": config, "scripts": scripts, "files": files, "auth": auth}
+    template_labels = service_labels(spec)
+    objects.append({
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(spec, sts),
+        "spec": {
+            "serviceName": "%s-pods" % sts,
+            "replicas": spec["replicas"],
+            "podManagementPolicy": "Parallel",
+            # Kubernetes restarts one pod at a time, the next only once the last one is ready again
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+            "selector": {"matchLabels": selector},
+            "template": {"metadata": {"labels": template_labels, "annotations": {CONFIG_HASH: digest(hashed)}},
+                         "spec": _pod_spec(spec, config_kind)},
+        },
+    })
+    objects.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec, sts),
+                    "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}}})
+    return objects
+
+
+def rollout_done(statefulset: Optional[Dict[str, Any]]) -> bool:
+    """Whether a StatefulSet (as the API server returns it) runs its newest revision on every pod, all ready."""
+    if not statefulset:
+        return False
+    spec, status = statefulset.get("spec") or {}, statefulset.get("status") or {}
+    replicas = int(spec.get("replicas", 1))
+    return (status.get("observedGeneration", 0) >= (statefulset.get("metadata") or {}).get("generation", 0)
+            and status.get("updateRevision") is not None
+            and status.get("currentRevision") == status.get("updateRevision")
+            and int(status.get("updatedReplicas") or 0) == replicas
+            and int(status.get("readyReplicas") or 0) == replicas)
+
+
+def connect_component(cluster: str) -> str:
+    """The object-name part of a Connect cluster: ``connect`` for the default cluster, else ``connect-<cluster>``."""
+    return "connect" if cluster == "connect" else "connect-%s" % cluster
+
+
+def target_errors(spec: Spec) -> List[str]:
+    """What the inventory asks of Connect, Schema Registry and ksqlDB that Kubernetes and OpenShift cannot
+    give in this release, each naming the variable, for the preflight (before anything is applied).
+
+    ``spec``: name (platform_kubernetes_name), connect (the clusters of ``connect_clusters``),
+    schema_registry_urls, ksqldb_urls (the REST URLs the inventory gives them), plugins (host to
+    its plugin plan), client (the services' Kafka client properties from the security description).
+    """
+    errors = []
+    connect = spec.get("connect") or {}
+    services = [("kafka_connect_cluster %r" % cluster, "%s-%s" % (spec["name"], connect_component(cluster)))
+                for cluster in sorted(connect)]
+    if spec.get("schema_registry_urls"):
+        services.append(("the schema_registry group", "%s-schema-registry" % spec["name"]))
+    if spec.get("ksqldb_urls"):
+        services.append(("the ksqldb group", "%s-ksqldb" % spec["name"]))
+    for what, sts in services:
+        if not _DNS_LABEL.fullmatch(sts) or len(sts) > 52:
+            errors.append("%s makes the StatefulSet name %r: on Kubernetes it must be lower-case letters, digits and '-', "
+                          "starting with a letter, at most 52 characters with platform_kubernetes_name" % (what, sts))
+    tls_rest = [("kafka_connect_rest_tls (cluster %s)" % c) for c in sorted(connect) if connect[c].get("rest_tls")]
+    tls_rest += ["schema_registry_rest_tls"] if any(u.startswith("https:") for u in spec.get("schema_registry_urls") or []) else []
+    tls_rest += ["ksqldb_rest_tls"] if any(u.startswith("https:") for u in spec.get("ksqldb_urls") or []) else []
+    for variable in tls_rest:
+        errors.append("%s: REST over TLS for pods is not available in this release (it follows platform_tls_internal_ca "
+                      "unless set); set it to false on Kubernetes and OpenShift" % variable)
+    if services and any(key.endswith(("ssl.keystore.location", "ssl.truststore.location")) for key in spec.get("client") or {}):
+        errors.append("platform_security: the client listener uses TLS, and the Connect, Schema Registry and ksqlDB pods get no "
+                      "TLS material in this release; give them a client listener without TLS (for example SASL_PLAINTEXT "
+                      "inside the cluster)")
+    for host in sorted(spec.get("plugins") or {}):
+        for plugin in spec["plugins"][host] or []:
+            if plugin.get("src"):
+                errors.append("%s: kafka_connect_plugins %s comes from a file on the control node, which cannot reach the "
+                              "pods; give maven or url with a checksum, or build it into kafka_connect_kubernetes_image"
+                              % (host, plugin.get("name")))
+    return errors

@@ -1,0 +1,298 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Tests of _kubernetes.services: the objects of a Connect, Schema Registry or ksqlDB cluster on
+Kubernetes and OpenShift (also validated against the OpenAPI schemas of the oldest and newest
+supported Kubernetes), the scripts the pods run (executed here with bash and busybox-like tools),
+the roll-out check and the preflight's refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+
+import kubernetes_validate
+import pytest
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services as svc
+
+SUPPORTED = ("1.29.0", "1.37.0")
+
+PLUGIN = {"name": "debezium-postgres", "version": "3.6.1.Final", "directory": "debezium-postgres-3.6.1.Final",
+          "url": "https://repo.example/io/debezium/debezium-connector-postgres-3.6.1.Final-plugin.tar.gz",
+          "checksum": "sha256:" + "a" * 64, "filename": "debezium-connector-postgres-3.6.1.Final-plugin.tar.gz",
+          "classes": ["io.debezium.connector.postgresql.PostgresConnector"], "src": ""}
+
+
+def connect_spec(**changes):
+    spec = {"name": "kafka", "namespace": "kafka-prod", "platform": "kubernetes", "kind": "connect", "component": "connect",
+            "replicas": 2, "image": "apache/kafka:4.3.1", "port": 8083, "config_name": "worker.properties",
+            "properties": {"bootstrap.servers": "kafka-combined-0.kafka-combined.kafka-prod.svc.cluster.local:9092",
+                           "group.id": "connect", "rest.advertised.host.name": "connect-1",
+                           "plugin.path": "/opt/kafka-connect/plugins"},
+            "secret": False, "files": {"postgres.properties": "password=s3cret\n"}, "files_dir": "/etc/kafka/kafka-connect/secrets",
+            "plugins": [dict(PLUGIN)], "plugin_root": "/opt/kafka-connect/plugins", "heap_size": "1g",
+            "jvm_options": ["-XX:+UseG1GC"], "environment": {"EXTRA": "1"}, "resources": {"limits": {"memory": "2Gi"}}}
+    spec.update(changes)
+    return spec
+
+
+def by_kind(objects):
+    found = {}
+    for obj in objects:
+        found.setdefault(obj["kind"], {})[obj["metadata"]["name"]] = obj
+    return found
+
+
+def test_a_connect_cluster_is_a_statefulset_with_its_services_secrets_and_budget():
+    objects = by_kind(svc.manifests(connect_spec()))
+    sts = objects["StatefulSet"]["kafka-connect"]["spec"]
+    assert sts["replicas"] == 2 and sts["serviceName"] == "kafka-connect-pods"
+    assert sts["updateStrategy"]["type"] == "RollingUpdate"
+    assert objects["Service"]["kafka-connect-pods"]["spec"]["clusterIP"] == "None"
+    assert objects["Service"]["kafka-connect"]["spec"]["ports"] == [
+        {"name": "rest", "port": 8083, "targetPort": "rest", "protocol": "TCP"}]
+    assert objects["PodDisruptionBudget"]["kafka-connect"]["spec"]["maxUnavailable"] == 1
+    # the connectors' secrets are a Secret, mounted where the file config provider reads them on VMs
+    assert objects["Secret"]["kafka-connect-secrets"]["stringData"] == {"postgres.properties": "password=s3cret\n"}
+    pod = sts["template"]["spec"]
+    container = pod["containers"][0]
+    assert {"name": "secrets", "mountPath": "/etc/kafka/kafka-connect/secrets", "readOnly": True} in container["volumeMounts"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/connectors", "port": "rest", "scheme": "HTTP"}
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["KAFKA_HEAP_OPTS"] == "-Xms1g -Xmx1g" and env["KAFKA_OPTS"] == "-XX:+UseG1GC" and env["EXTRA"] == "1"
+    assert container["resources"] == {"limits": {"memory": "2Gi"}}
+    # restricted Pod Security: non-root, no privilege escalation, read-only root file system
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 1000
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["initContainers"][0]["name"] == "plugins"
+    # the brokers' selectors (app.kubernetes.io/name=kafka) never pick these pods
+    assert sts["selector"]["matchLabels"]["app.kubernetes.io/name"] == "kafka-connect"
+
+
+def test_the_properties_leave_the_advertised_name_to_each_pod():
+    objects = by_kind(svc.manifests(connect_spec()))
+    text = objects["ConfigMap"]["kafka-connect-config"]["data"]["worker.properties"]
+    parsed = props.parse_java_properties(text)
+    assert "rest.advertised.host.name" not in parsed and parsed["group.id"] == "connect"
+    script = objects["ConfigMap"]["kafka-connect-scripts"]["data"]["start.sh"]
+    assert 'host="${HOSTNAME}.kafka-connect-pods.kafka-prod.svc.cluster.local"' in script
+    assert script.rstrip().endswith('exec /opt/kafka/bin/connect-distributed.sh "$conf"')
+
+
+def test_properties_with_secrets_go_to_a_secret():
+    objects = by_kind(svc.manifests(connect_spec(secret=True)))
+    assert "kafka-connect-config" in objects["Secret"]
+    volumes = {v["name"]: v for v in objects["StatefulSet"]["kafka-connect"]["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["config"]["secret"]["secretName"] == "kafka-connect-config"
+
+
+def test_a_changed_property_or_secret_changes_the_pod_template_and_nothing_else_does():
+    def template_hash(spec):
+        sts = by_kind(svc.manifests(spec))["StatefulSet"]["kafka-connect"]
+        return sts["spec"]["template"]["metadata"]["annotations"][svc.CONFIG_HASH]
+
+    base = template_hash(connect_spec())
+    assert template_hash(connect_spec()) == base
+    changed = connect_spec()
+    changed["properties"] = dict(changed["properties"], **{"offset.flush.interval.ms": 5000})
+    assert template_hash(changed) != base
+    assert template_hash(connect_spec(files={"postgres.properties": "password=rotated\n"})) != base
+    # the advertised name is the pod's own: the VM value given for it changes nothing
+    other = connect_spec()
+    other["properties"] = dict(other["properties"], **{"rest.advertised.host.name": "connect-2"})
+    assert template_hash(other) == base
+
+
+@pytest.mark.parametrize("kind,component,probe", [
+    ("schema-registry", "schema-registry", "exec"),
+    ("ksqldb", "ksqldb", "httpGet"),
+])
+def test_schema_registry_and_ksqldb(kind, component, probe):
+    spec = connect_spec(kind=kind, component=component, image="confluentinc/cp-%s:7.9.0" % kind, port=8081,
+                        config_name="x.properties", files={}, plugins=[], canary_subject="_kafkaops_canary",
+                        state_dir="/var/lib/kafka/ksqldb" if kind == "ksqldb" else None)
+    objects = by_kind(svc.manifests(spec))
+    container = objects["StatefulSet"]["kafka-%s" % component]["spec"]["template"]["spec"]["containers"][0]
+    assert probe in container["readinessProbe"]
+    assert "Secret" not in objects
+    script = objects["ConfigMap"]["kafka-%s-scripts" % component]["data"]["start.sh"]
+    assert svc.KINDS[kind]["start"] in script and svc.KINDS[kind]["advertise"] in script
+    if kind == "ksqldb":
+        assert {"name": "state", "mountPath": "/var/lib/kafka/ksqldb"} in container["volumeMounts"]
+        assert 'ksql.advertised.listener "http://${host}:8081"' in script
+
+
+def test_openshift_pods_take_their_uid_from_the_namespace():
+    pod = by_kind(svc.manifests(connect_spec(platform="openshift")))["StatefulSet"]["kafka-connect"]["spec"]["template"]["spec"]
+    assert "runAsUser" not in pod["securityContext"] and pod["securityContext"]["runAsNonRoot"] is True
+
+
+def test_the_objects_are_valid_for_the_oldest_and_newest_supported_kubernetes():
+    rendered = svc.manifests(connect_spec())
+    rendered += svc.manifests(connect_spec(kind="schema-registry", component="schema-registry", plugins=[], files={},
+                                           canary_subject="_c"))
+    rendered += svc.manifests(connect_spec(kind="ksqldb", component="ksqldb", plugins=[], files={}, state_dir="/s",
+                                           extra_config={"queries.sql": "CREATE STREAM s (a INT) WITH (kafka_topic='t');\n"}))
+    for version in SUPPORTED:
+        for obj in rendered:
+            kubernetes_validate.validate(obj, version, strict=True)
+
+
+def run(script, cwd, env=None):
+    path = os.path.join(cwd, "script.sh")
+    with open(path, "w") as handle:
+        handle.write(script)
+    return subprocess.run(["bash", path], check=False, cwd=cwd, env=dict(os.environ, **(env or {})), capture_output=True, text=True)
+
+
+def test_the_start_script_writes_the_pods_own_address(tmp_path):
+    spec = connect_spec(kind="ksqldb", component="ksqldb", tls=True)
+    script = svc.start_script(spec)
+    config, run_dir = tmp_path / "config", tmp_path / "run"
+    config.mkdir()
+    run_dir.mkdir()
+    (config / "worker.properties").write_text("a=1\n")
+    script = script.replace(svc.CONFIG_DIR, str(config)).replace(svc.RUN_DIR, str(run_dir))
+    script = script.replace("exec /usr/bin/ksql-server-start", "cat")
+    result = run(script, str(tmp_path), {"HOSTNAME": "kafka-ksqldb-1"})
+    assert result.returncode == 0, result.stderr
+    parsed = props.parse_java_properties(result.stdout)
+    assert parsed == {"a": "1", "ksql.advertised.listener": "https://kafka-ksqldb-1.kafka-ksqldb-pods.kafka-prod.svc.cluster.local:8083"}
+    assert oct((run_dir / "worker.properties").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_plugin_script_checks_the_checksum_and_unpacks(tmp_path):
+    payload = io.BytesIO()
+    with tarfile.open(fileobj=payload, mode="w:gz") as archive:
+        data = b"jar bytes"
+        info = tarfile.TarInfo("debezium-connector-postgres/debezium.jar")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    served = tmp_path / "served.tar.gz"
+    served.write_bytes(payload.getvalue())
+    root = tmp_path / "plugins"
+    good = dict(PLUGIN, checksum="sha256:" + hashlib.sha256(payload.getvalue()).hexdigest())
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # a stand-in for wget that copies the served file (no network in unit tests)
+    (bin_dir / "wget").write_text('#!/bin/sh\n[ "$1" = -q ] && [ "$2" = -O ] && cp %s "$3"\n' % served)
+    (bin_dir / "wget").chmod(0o755)
+    env = {"PATH": "%s:%s" % (bin_dir, os.environ["PATH"])}
+
+    def install(plugin):
+        script = svc.plugins_script(connect_spec(plugins=[plugin], plugin_root="/plugin-root"))
+        script = script.replace("/tmp/", str(tmp_path) + "/").replace("/plugin-root", str(root))
+        return run(script, str(tmp_path), env)
+
+    result = install(good)
+    assert result.returncode == 0, result.stderr
+    assert (root / "debezium-postgres-3.6.1.Final" / "debezium-connector-postgres" / "debezium.jar").read_bytes() == b"jar bytes"
+    bad = dict(PLUGIN, checksum="sha256:" + "0" * 64, directory="other-1.0")
+    result = install(bad)
+    assert result.returncode != 0
+    assert not (root / "other-1.0" / "debezium-connector-postgres").exists()
+
+
+def test_rollout_done():
+    sts = {"metadata": {"generation": 3}, "spec": {"replicas": 2},
+           "status": {"observedGeneration": 3, "currentRevision": "r2", "updateRevision": "r2", "updatedReplicas": 2,
+                      "readyReplicas": 2}}
+    assert svc.rollout_done(sts)
+    assert not svc.rollout_done(None)
+    for key, value in (("observedGeneration", 2), ("currentRevision", "r1"), ("updatedReplicas", 1), ("readyReplicas", 1)):
+        assert not svc.rollout_done(dict(sts, status=dict(sts["status"], **{key: value})))
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"component": "Connect_A"}, "cannot name a StatefulSet"),
+    ({"replicas": 0}, "at least one replica"),
+    ({"image": ""}, "has no image"),
+    ({"plugins": [dict(PLUGIN, url="", src="/tmp/x.jar")]}, "cannot reach them"),
+    ({"kind": "mirror"}, "kind must be one of"),
+])
+def test_bad_descriptions_are_refused_with_the_setting_named(changes, message):
+    with pytest.raises(svc.ServiceSpecError, match=message):
+        svc.manifests(connect_spec(**changes))
+
+
+def test_target_errors_name_what_the_pods_cannot_do():
+    spec = {"name": "kafka", "connect": {"connect": {"rest_tls": False}, "Big_One": {"rest_tls": True}},
+            "schema_registry_urls": ["https://sr-1:8081"], "ksqldb_urls": ["http://k-1:8088"],
+            "plugins": {"connect-1": [{"name": "local", "src": "/tmp/p.jar"}, {"name": "remote", "maven": "a:b:1"}]},
+            "client": {"ssl.truststore.location": "/etc/kafka/tls/truststore.pem"}}
+    errors = svc.target_errors(spec)
+    assert any("'Big_One'" in e and "kafka-connect-Big_One" in e for e in errors)
+    assert any(e.startswith("kafka_connect_rest_tls (cluster Big_One)") for e in errors)
+    assert any(e.startswith("schema_registry_rest_tls") for e in errors)
+    assert not any(e.startswith("ksqldb_rest_tls") for e in errors)
+    assert any("client listener uses TLS" in e for e in errors)
+    assert any("connect-1: kafka_connect_plugins local" in e for e in errors)
+    assert not any("remote" in e for e in errors)
+    assert svc.target_errors({"name": "kafka", "connect": {"connect": {"rest_tls": False}}, "client": {}}) == []
+    # no service at all: nothing to refuse, even with a TLS client listener
+    assert svc.target_errors({"name": "kafka", "client": {"ssl.truststore.location": "/x"}}) == []
+
+
+def test_connect_component():
+    assert svc.connect_component("connect") == "connect"
+    assert svc.connect_component("analytics") == "connect-analytics"
+
+
+def test_basic_auth_files_go_to_their_own_secret_and_the_probe_logs_in():
+    spec = connect_spec(auth_files={"rest-jaas.conf": "KafkaConnect {...};\n", "rest-users.properties": "ops=pw\n"},
+                        auth_dir="/opt/kafkaops/rest-auth", probe_authorization="Basic b3BzOnB3")
+    objects = by_kind(svc.manifests(spec))
+    auth = objects["Secret"]["kafka-connect-rest-auth"]["stringData"]
+    assert sorted(auth) == ["probe-authorization", "rest-jaas.conf", "rest-users.properties"]
+    pod = objects["StatefulSet"]["kafka-connect"]["spec"]["template"]["spec"]
+    mounts = pod["containers"][0]["volumeMounts"]
+    assert {"name": "rest-auth", "mountPath": "/opt/kafkaops/rest-auth", "readOnly": True} in mounts
+    probe = pod["containers"][0]["readinessProbe"]
+    assert "httpGet" not in probe and "/opt/kafkaops/rest-auth/probe-authorization" in probe["exec"]["command"][2]
+    # the connectors' file provider reads only the secrets directory: the REST passwords are elsewhere
+    assert objects["Secret"]["kafka-connect-secrets"]["stringData"] == {"postgres.properties": "password=s3cret\n"}
+    # a changed password rolls the workers (they read the users file at start)
+    rotated = dict(spec, auth_files={"rest-jaas.conf": "KafkaConnect {...};\n", "rest-users.properties": "ops=new\n"})
+    hashes = [by_kind(svc.manifests(s))["StatefulSet"]["kafka-connect"]["spec"]["template"]["metadata"]["annotations"]
+              for s in (spec, rotated)]
+    assert hashes[0] != hashes[1]
+
+
+def test_the_authenticated_probe_passes_only_on_200_with_the_header(tmp_path):
+    import base64
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            good = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"ops:pw").decode()
+            self.send_response(200 if good and self.path == "/connectors" else 401)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        header = tmp_path / "probe-authorization"
+        port = server.server_address[1]
+        for value, expected in (("Basic " + base64.b64encode(b"ops:pw").decode(), 0),
+                                ("Basic " + base64.b64encode(b"ops:wrong").decode(), 1)):
+            header.write_text(value)
+            command = svc.authenticated_probe(port, "/connectors", str(header))
+            result = subprocess.run(["bash", "-c", command], check=False, capture_output=True, text=True, timeout=20)
+            assert (result.returncode != 0) == bool(expected), (value, result.returncode, result.stderr)
+        # nothing listening: the probe fails rather than hangs
+        server.shutdown()
+        server.server_close()
+        command = svc.authenticated_probe(port, "/connectors", str(header))
+        assert subprocess.run(["bash", "-c", command], check=False, capture_output=True, timeout=20).returncode != 0
+    finally:
+        server.server_close()
