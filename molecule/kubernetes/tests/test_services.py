@@ -11,16 +11,25 @@
 3. day 2: a Connect property and a rotated connector secret roll the Connect pods (Kubernetes
    replaces them one at a time) and nothing else; the secret appears in no output; a second run
    changes nothing;
-4. the preflight reads the service id the ksqlDB pods run with and refuses another one.
+4. the preflight reads the service id the ksqlDB pods run with and refuses another one;
+5. the REST steps (gate, connectors applied and recorded in a ConfigMap, purge of a recorded one,
+   an unrecorded one left alone) through kafka_connect_kubernetes_url, against a stand-in for the
+   pods' REST API: a real Connect worker on loopback (no kubelet runs the pods here).
 """
 from __future__ import annotations
 
 import base64
 import json
 import os
+import sys
+import urllib.request
 
 import yaml
-from k8s_checks import CONF, NAMESPACE, changed, objects, playbook, properties, validate_rendered
+from k8s_checks import CONF, NAMESPACE, api, changed, objects, playbook, properties, validate_rendered
+
+sys.path.insert(0, os.path.join(CONF["project"], "tests", "integration"))
+from connect_local import LocalConnect  # noqa: E402
+from kafka_local import LocalKafka  # noqa: E402
 
 DOMAIN = "%s.svc.cluster.local" % NAMESPACE
 # test_kubernetes.py's scale-out added broker 4 (its own StatefulSet), and the services' clients bootstrap from it too
@@ -146,3 +155,44 @@ def test_a_ksqldb_service_id_change_stops_before_anything_is_applied():
     messages = " ".join(str(msg) for _task, _host, msg in report["failures"])
     assert "ksql-1: ksqldb_service_id would change from 'ksql_' to 'orders_' on a running ksqlDB cluster" in messages, messages
     assert objects("apps/v1", "StatefulSet")["kafka-ksqldb"]["metadata"]["resourceVersion"] == before
+
+
+def test_connectors_are_applied_recorded_and_purged_through_the_clusters_url(tmp_path):
+    """platform_kubernetes_rest for the Connect hosts only (Schema Registry has no stand-in), with the REST API
+    at a real worker on loopback standing in for the pods' Service; its plugins are Kafka's own, so the
+    inventory's Debezium plugin is left out for this run. One run: the declared connector is applied and
+    recorded, a recorded one no longer declared is purged, one the role never applied is left alone."""
+    lines = tmp_path / "lines.txt"
+    lines.write_text("one\ntwo\n")
+    source = {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "tasks.max": "1",
+              "file": str(lines)}
+    kafka = LocalKafka(1, controllers=1, heap="256m").start()
+    try:
+        with LocalConnect(kafka, workers=1) as connect:
+            for name in ("stale-source", "hand-made"):
+                request = urllib.request.Request("%s/connectors/%s/config" % (connect.url(1), name), method="PUT",
+                                                 data=json.dumps(dict(source, topic=name)).encode(),
+                                                 headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback
+                    assert answer.status in (200, 201)
+            # an earlier run applied stale-source (as the role records it)
+            api_record = {"apiVersion": "v1", "kind": "ConfigMap",
+                          "metadata": {"name": "kafka-connect-connectors", "namespace": NAMESPACE},
+                          "data": {"managed-connectors.json": json.dumps(["stale-source"]) + "\n"}}
+            api().resources.get(api_version="v1", kind="ConfigMap").server_side_apply(
+                body=api_record, namespace=NAMESPACE, field_manager="kafkaops.platform", force_conflicts=True)
+            rest = os.path.join(CONF["workdir"], "k8s-connect-rest.json")
+            reach = {"platform_kubernetes_rest": True, "kafka_connect_kubernetes_url": connect.url(1),
+                     "kafka_connect_plugins": []}
+            with open(rest, "w") as handle:
+                json.dump({"kafka_connect": {"hosts": {"connect-1": reach, "connect-2": reach}}}, handle)
+            extra = {"kafka_broker_properties": BROKER_PROPERTIES, "kafka_connect_purge_connectors": True,
+                     "kafka_connect_connectors": [{"name": "k8s-file-source", "config": dict(source, topic="k8s-lines")}]}
+            report = playbook("site.yml", extra, inventories=SCALED_OUT + [rest])
+            assert "Ops-s3cret-k8s" not in json.dumps(report)
+            assert sorted(connect.get("/connectors")) == ["hand-made", "k8s-file-source"]
+            assert connect.get("/connectors/k8s-file-source/status")["connector"]["state"] == "RUNNING"
+            record = objects("v1", "ConfigMap")["kafka-connect-connectors"]["data"]["managed-connectors.json"]
+            assert json.loads(record) == ["k8s-file-source"]
+    finally:
+        kafka.stop()
