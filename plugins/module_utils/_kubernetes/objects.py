@@ -10,6 +10,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 BROKER_LABEL = "kafkaops.platform/broker"
 MANAGED_BY = "kafkaops.platform"
+# the pod template's hash of what its pods read: a change rolls them
+CONFIG_HASH = "kafkaops.platform/config-hash"
 
 # where things live inside the platform's containers (the image's own directories are left alone)
 CONFIG_DIR = "/opt/kafkaops/config"      # ConfigMap or Secret: the properties

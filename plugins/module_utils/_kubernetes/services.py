@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.objects import (
     CONFIG_DIR,
+    CONFIG_HASH,
     LOG_DIR,
     MANAGED_BY,
     RUN_DIR,
@@ -41,8 +42,6 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.obje
     security_contexts,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.properties import to_java_properties
-
-CONFIG_HASH = "kafkaops.platform/config-hash"
 
 # what differs between the three services: the key each pod sets to its own address (and how),
 # the image's start script, the environment variables for heap and JVM options, the probe
@@ -60,6 +59,14 @@ KINDS: Dict[str, Dict[str, Any]] = {
 
 # a DNS-1035 label: what a StatefulSet, its Services and pods may be called
 _DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def _names_a_set(name: str) -> bool:
+    """Whether ``name`` can name a StatefulSet: a DNS-1035 label, and short enough that the pods'
+    controller-revision-hash label (``<statefulset>-<10 characters>``) stays within 63."""
+    return bool(_DNS_LABEL.fullmatch(name)) and len(name) <= 52
+
+
 _UNPACK = {".tar.gz": "tar -xzf {file} -C {dir}", ".tgz": "tar -xzf {file} -C {dir}", ".zip": "unzip -q -o {file} -d {dir}",
            ".jar": "cp {file} {dir}/"}
 
@@ -78,8 +85,7 @@ def check(spec: Spec) -> None:
     if spec.get("kind") not in KINDS:
         raise ServiceSpecError("kind must be one of %s, got %r" % (", ".join(sorted(KINDS)), spec.get("kind")))
     sts = set_name(spec)
-    # the controller-revision-hash label of the pods is <statefulset>-<10 characters>, at most 63
-    if not _DNS_LABEL.fullmatch(sts) or len(sts) > 52:
+    if not _names_a_set(sts):
         raise ServiceSpecError(
             "%r (platform_kubernetes_name and the %s cluster's name) cannot name a StatefulSet: lower-case letters, "
             "digits and '-', starting with a letter, at most 52 characters" % (sts, spec["kind"]))
@@ -112,12 +118,6 @@ def _meta(spec: Spec, name: str) -> Dict[str, Any]:
 def pod_dns_suffix(spec: Spec) -> str:
     """What follows a pod's name in its DNS name: ``.<statefulset>-pods.<namespace>.svc.<domain>``."""
     return ".%s-pods.%s.svc.%s" % (set_name(spec), spec["namespace"], spec.get("cluster_domain") or "cluster.local")
-
-
-def rest_url(spec: Spec) -> str:
-    """The URL of the client Service (what the role and users call)."""
-    return "%s://%s.%s.svc.%s:%d" % ("https" if spec.get("tls") else "http", set_name(spec), spec["namespace"],
-                                     spec.get("cluster_domain") or "cluster.local", int(spec["port"]))
 
 
 def _start_command(spec: Spec) -> str:
@@ -379,7 +379,7 @@ def target_errors(spec: Spec) -> List[str]:
     if spec.get("ksqldb_urls"):
         services.append(("the ksqldb group", "%s-ksqldb" % spec["name"]))
     for what, sts in services:
-        if not _DNS_LABEL.fullmatch(sts) or len(sts) > 52:
+        if not _names_a_set(sts):
             errors.append("%s makes the StatefulSet name %r: on Kubernetes it must be lower-case letters, digits and '-', "
                           "starting with a letter, at most 52 characters with platform_kubernetes_name" % (what, sts))
     tls_rest = [("kafka_connect_rest_tls (cluster %s)" % c) for c in sorted(connect) if connect[c].get("rest_tls")]

@@ -14,6 +14,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import security 
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.objects import (
     BROKER_LABEL,
     CONFIG_DIR,
+    CONFIG_HASH,
     LOG_DIR,
     RUN_DIR,
     SCRIPTS_DIR,
@@ -27,8 +28,6 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.obje
     security_contexts,
     set_name,
 )
-
-CONFIG_HASH = "kafkaops.platform/config-hash"
 
 # where things live inside the Kafka container besides objects.CONFIG_DIR (server-<ordinal>.properties),
 # SCRIPTS_DIR, RUN_DIR and LOG_DIR (the image's own directories are left alone)
