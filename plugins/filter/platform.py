@@ -13,6 +13,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import security 
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
 from ansible_collections.kafkaops.platform.plugins.module_utils import zookeeper as zk
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services as kube_services
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import tls as kube_tls
 
 
 def _wrap(func):
@@ -20,7 +21,7 @@ def _wrap(func):
         try:
             return func(*args, **kwargs)
         except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError,
-                kube.KubernetesSpecError, kube_services.ServiceSpecError) as exc:
+                kube.KubernetesSpecError, kube_services.ServiceSpecError, kube_tls.TlsMaterialError) as exc:
             raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
     run.__name__ = func.__name__
     run.__doc__ = func.__doc__
@@ -243,6 +244,32 @@ def kafka_kubernetes_tls_names(entry, name, namespace, cluster_domain="cluster.l
     return kube.tls_names(entry, name, namespace, cluster_domain, checked, external_host)
 
 
+def kafka_kubernetes_tls_pods(layout, name, namespace, cluster_domain="cluster.local", external=None, security=None,
+                              platform="kubernetes"):
+    """Each Kafka pod of the layout as its certificate needs it: ``{pod, set, ordinal, names}``, by host name."""
+    return [{"pod": entry["pod"], "set": entry["set"], "ordinal": entry["ordinal"],
+             "names": kafka_kubernetes_tls_names(entry, name, namespace, cluster_domain, external, security, platform)}
+            for _host, entry in sorted(layout.items())]
+
+
+def kafka_kubernetes_service_tls_pods(spec):
+    """Each pod of a Connect, Schema Registry or ksqlDB cluster as its certificate needs it
+    (module_utils._kubernetes.services.tls_pods)."""
+    return kube_services.tls_pods(spec)
+
+
+def kafka_pkcs12_keystore(pem, password, current=None, alias="kafkaops"):
+    """A PKCS12 key store (base64) from a PEM key store, the current one kept when it holds the same
+    (module_utils._kubernetes.tls.pkcs12_keystore)."""
+    return kube_tls.pkcs12_keystore(pem, password, current=current, alias=alias)
+
+
+def kafka_pkcs12_truststore(bundle, password, current=None):
+    """A Java PKCS12 trust store (base64) from a PEM bundle, the current one kept when it trusts the same
+    (module_utils._kubernetes.tls.pkcs12_truststore)."""
+    return kube_tls.pkcs12_truststore(bundle, password, current=current)
+
+
 def kafka_kubernetes_redacted(objects):
     """The objects with every Secret value replaced by a placeholder (for files and review)."""
     return kube.redacted(objects)
@@ -296,4 +323,5 @@ class FilterModule:
             kafka_kubernetes_outdated, kafka_kubernetes_roll_order, kafka_kubernetes_sets, kafka_kubernetes_tls_names,
             kafka_kubernetes_found_data, kafka_kubernetes_redacted, kafka_kubernetes_object_name,
             kafka_kubernetes_zookeeper_servers, kafka_kubernetes_service_manifests, kafka_kubernetes_rollout_done,
-            kafka_kubernetes_service_errors)}
+            kafka_kubernetes_service_errors, kafka_kubernetes_tls_pods, kafka_kubernetes_service_tls_pods,
+            kafka_pkcs12_keystore, kafka_pkcs12_truststore)}

@@ -11,15 +11,22 @@ up, so connector configs can name secrets in files::
     with LocalConnect(kafka, workers=2) as connect:
         connect.url(1)              # http://127.0.0.1:<port>
         connect.kill_worker(2)      # SIGKILL
+
+With ``tls_ca`` (the PEM CA file the tests trust) the REST API listens on https, its stores given
+in ``properties`` (``listeners.https.ssl.*``); with ``auth`` (user, password) the tests log in, and
+``jvm_options`` add to the JVM's command line (for example the JAAS file of the basic-auth
+extension).
 """
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import json
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -71,8 +78,12 @@ class LocalConnect:
     """``workers`` Connect workers in one group, on ``kafka``."""
 
     def __init__(self, kafka: kl.LocalKafka, workers: int = 2, properties: dict | None = None,
-                 heap: str = "256m", startup_timeout: int = 120):
+                 heap: str = "256m", startup_timeout: int = 120, tls_ca: str | None = None,
+                 auth: tuple | None = None, jvm_options: list | None = None):
         self.kafka = kafka
+        self.tls_ca = tls_ca
+        self.auth = auth
+        self.jvm_options = list(jvm_options or [])
         self.group = "connect-%s" % secrets.token_hex(3)
         self.properties = dict(WORKER_DEFAULTS, **(properties or {}))
         self.heap = heap
@@ -82,10 +93,14 @@ class LocalConnect:
         self.dir: str | None = None
 
     def url(self, index: int = 1) -> str:
-        return "http://%s:%d" % (kl.HOST, self.workers[index].port)
+        return "%s://%s:%d" % ("https" if self.tls_ca else "http", kl.HOST, self.workers[index].port)
 
     def get(self, path: str, index: int = 1, timeout: float = 10):
-        with urllib.request.urlopen(self.url(index) + path, timeout=timeout) as answer:  # noqa: S310 - loopback
+        request = urllib.request.Request(self.url(index) + path)
+        if self.auth:
+            request.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % self.auth).encode()).decode())
+        context = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:  # noqa: S310 - loopback
             return json.loads(answer.read() or b"null")
 
     def log_text(self) -> str:
@@ -171,7 +186,8 @@ class LocalConnect:
             "config.storage.topic": self.group + "-configs",
             "offset.storage.topic": self.group + "-offsets",
             "status.storage.topic": self.group + "-status",
-            "listeners": "http://%s:%d" % (kl.HOST, worker.port),
+            "listeners": "%s://%s:%d" % ("https" if self.tls_ca else "http", kl.HOST, worker.port),
+            "rest.advertised.listener": "https" if self.tls_ca else "http",
             "rest.advertised.host.name": kl.HOST,
             "rest.advertised.port": worker.port,
         })
@@ -183,9 +199,9 @@ class LocalConnect:
     def _launch(self, worker: Worker):
         cmd = [kl.java(), "-Xms64m", "-Xmx" + self.heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-Djava.awt.headless=true", "-Dkafka.logs.dir=" + worker.dir,
-               "-Dlog4j2.configurationFile=" + os.path.join(worker.dir, "log4j2.properties"),
-               "-cp", os.path.join(self.home, "libs", "*"), "org.apache.kafka.connect.cli.ConnectDistributed",
-               worker.config]
+               "-Dlog4j2.configurationFile=" + os.path.join(worker.dir, "log4j2.properties")]
+        cmd += self.jvm_options + ["-cp", os.path.join(self.home, "libs", "*"), "org.apache.kafka.connect.cli.ConnectDistributed",
+                                   worker.config]
         with open(worker.console, "ab") as console:
             worker.process = subprocess.Popen(kl._die_with_parent(cmd), stdout=console, stderr=subprocess.STDOUT,
                                               stdin=subprocess.DEVNULL, cwd=worker.dir, start_new_session=True)

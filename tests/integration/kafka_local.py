@@ -101,7 +101,8 @@ def tarball(version: str = DEFAULT_VERSION) -> str:
 
 
 def distribution(version: str = DEFAULT_VERSION) -> str:
-    """The unpacked distribution (a directory with ``libs/``), unpacked on first use.
+    """The unpacked distribution (a directory with ``libs/``), unpacked on first use and again
+    when the tarball was rebuilt since (a stamp of its size and time sits in the tree).
 
     Several test sessions may run at once: a lock file serializes the unpacking, and the
     tree is unpacked next to its final place and renamed into it, so it is never seen half-done.
@@ -109,15 +110,26 @@ def distribution(version: str = DEFAULT_VERSION) -> str:
     name = "kafka_2.13-%s" % version
     base = os.path.join(CACHE, "integration")
     home = os.path.join(base, name)
-    if os.path.isdir(os.path.join(home, "libs")):
-        return home
     source = tarball(version)
     if not os.path.isfile(source):
         raise LocalKafkaError("%s is missing: build it with tests/harness/kafka_dist.sh %s" % (source, version))
+    info = os.stat(source)
+    stamp = "%d:%d\n" % (info.st_size, info.st_mtime_ns)
+    stamp_path = os.path.join(home, ".kafkaops-source")
+
+    def current() -> bool:
+        try:
+            with open(stamp_path) as handle:
+                return os.path.isdir(os.path.join(home, "libs")) and handle.read() == stamp
+        except OSError:
+            return False
+
+    if current():
+        return home
     os.makedirs(base, exist_ok=True)
     with open(os.path.join(base, ".unpack.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.isdir(os.path.join(home, "libs")):
+        if not current():
             staging = tempfile.mkdtemp(prefix=".unpack-", dir=base)
             try:
                 with tarfile.open(source) as archive:
@@ -125,6 +137,10 @@ def distribution(version: str = DEFAULT_VERSION) -> str:
                         archive.extractall(staging, filter="data")
                     else:  # Python without extraction filters; the tarball is our own build
                         archive.extractall(staging)  # noqa: S202
+                with open(os.path.join(staging, name, ".kafkaops-source"), "w") as handle:
+                    handle.write(stamp)
+                if os.path.isdir(home):  # an older build's tree
+                    os.rename(home, os.path.join(staging, "old"))
                 os.rename(os.path.join(staging, name), home)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)

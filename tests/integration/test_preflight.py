@@ -122,9 +122,10 @@ CASES = [
     ("a Connect cluster name Kubernetes cannot use", dict(group_vars={"platform_target": "kubernetes"}, services={
         "kafka_connect": {"w1": {"kafka_connect_cluster": "CDC_1"}}}),
      "kafka_connect_cluster 'CDC_1' makes the StatefulSet name 'kafka-connect-CDC_1'"),
-    ("REST over TLS for Schema Registry pods", dict(group_vars={"platform_target": "kubernetes", "platform_tls_internal_ca": True},
-                                                    services={"schema_registry": {"sr1": {"schema_registry_keystore_password": "x"}}}),
-     "schema_registry_rest_tls: REST over TLS for pods is not available in this release"),
+    ("REST over TLS for Schema Registry pods without the internal CA", dict(
+        group_vars={"platform_target": "kubernetes"},
+        services={"schema_registry": {"sr1": {"schema_registry_rest_tls": True, "schema_registry_keystore_password": "x"}}}),
+     "schema_registry_rest_tls: REST over TLS on Kubernetes and OpenShift needs platform_tls_internal_ca"),
     ("a Connect plugin from a control-node file on Kubernetes", dict(group_vars={"platform_target": "kubernetes"}, services={
         "kafka_connect": {"w1": {"kafka_connect_plugins": [{"name": "own", "src": "/tmp/own.jar", "version": "1.0"}]}}}),
      "w1: kafka_connect_plugins own comes from a file on the control node, which cannot reach the pods"),

@@ -9,8 +9,10 @@
    StatefulSet controller create every pod;
 3. credentials and TLS material only in Secrets: certificates from the internal CA naming the
    pod, its Service and its Route; nothing secret in ConfigMaps;
-   the Connect, Schema Registry and ksqlDB StatefulSets as rendered for OpenShift fit the same SCC,
-   and all their objects pass the API server (server-side dry run);
+   Connect, Schema Registry and ksqlDB from the inventory: SCRAM over TLS to the brokers and REST
+   over TLS, each pod's PEM and PKCS12 key stores and the PKCS12 trust store in the Secret
+   <set>-tls, opening with the inventory's store password, naming the pod and the cluster's Service,
+   where the properties (the VM hosts' own) look for them;
 4. the rendered objects validate for the oldest and newest supported Kubernetes;
 5. day 2 without an admin route: brokers restart first, then controllers, one at a time; no secret
    reaches the playbook's output; a second run changes nothing.
@@ -24,12 +26,16 @@ import os
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 from k8s_checks import CONF, NAMESPACE, SUPPORTED, api, changed, objects, playbook, properties, task_names, validate_rendered
 
-from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services
-
 NAME = "events"
-SECRETS = ("Adm1n-s3cret-OC", "App-s3cret-OC")
+SECRETS = ("Adm1n-s3cret-OC", "App-s3cret-OC", "Svc-s3cret-OC", "St0re-s3cret-OC")
+STORE_PASSWORD = b"St0re-s3cret-OC"
+# each service cluster of the inventory: its StatefulSet, pods, configuration file and PKCS12 store prefix
+SERVICES = {"events-connect": (2, "worker.properties", "kafka-connect"),
+            "events-schema-registry": (1, "schema-registry.properties", "schema-registry"),
+            "events-ksqldb": (1, "ksql-server.properties", "ksqldb")}
 ROUTE_DOMAIN = "apps.ocp.kafka.test"
 
 # OpenShift's restricted-v2 SecurityContextConstraints (the default for authenticated users)
@@ -118,39 +124,56 @@ def test_pods_fit_the_restricted_v2_scc_and_pod_security_admission():
     assert scc_violations(scc, fixed)
     # Pod Security admission (restricted) is real here: the controller created every pod
     pods = objects("v1", "Pod")
-    assert sorted(pods) == ["events-broker-%d" % i for i in range(3)] + ["events-controller-%d" % i for i in range(3)]
+    expected = ["events-broker-%d" % i for i in range(3)] + ["events-controller-%d" % i for i in range(3)]
+    expected += ["%s-%d" % (sts, i) for sts, (count, _config, _store) in SERVICES.items() for i in range(count)]
+    assert sorted(pods) == sorted(expected)
     assert objects("v1", "Namespace", namespace=None)[NAMESPACE]["metadata"]["labels"][
         "pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_connect_schema_registry_and_ksqldb_pods_fit_restricted_v2_and_pass_the_api_server():
-    """The service StatefulSets as the roles render them for OpenShift (this scenario's clients use TLS, which
-    the service pods do not get in this release, so they are rendered here rather than by the inventory)."""
-    resource = api().resources.get(api_version="security.openshift.io/v1", kind="SecurityContextConstraints")
-    scc = resource.get(name="restricted-v2").to_dict()
-    base = {"name": NAME, "namespace": NAMESPACE, "platform": "openshift", "replicas": 2, "heap_size": "512m",
-            "properties": {"bootstrap.servers": "events-bootstrap:9092"}}
-    specs = [
-        dict(base, kind="connect", component="connect", image="apache/kafka:4.3.1", port=8083, config_name="worker.properties",
-             files={"db.properties": "password=x\n"}, files_dir="/etc/kafka/kafka-connect/secrets",
-             plugin_root="/opt/kafka-connect/plugins",
-             plugins=[{"name": "p", "version": "1.0", "directory": "p-1.0", "filename": "p-1.0.jar",
-                       "url": "https://artifacts.kafka.test/p-1.0.jar", "checksum": "sha256:" + "a" * 64}]),
-        dict(base, kind="schema-registry", component="schema-registry", image="confluentinc/cp-schema-registry:7.9.0",
-             port=8081, config_name="schema-registry.properties", canary_subject="_kafkaops_canary"),
-        dict(base, kind="ksqldb", component="ksqldb", image="confluentinc/cp-ksqldb-server:7.9.0", port=8088,
-             config_name="ksql-server.properties", state_dir="/var/lib/kafka/ksqldb"),
-    ]
-    checked = 0
-    for spec in specs:
-        for obj in services.manifests(spec):
-            if obj["kind"] == "StatefulSet":
-                assert scc_violations(scc, obj["spec"]["template"]["spec"]) == [], obj["metadata"]["name"]
-            kind = api().resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
-            kind.server_side_apply(body=obj, namespace=NAMESPACE, field_manager="kafkaops-test", dry_run="All")
-            checked += 1
-    # each: ServiceAccount, configuration, scripts, two Services, StatefulSet, PDB; and Connect's secret files
-    assert checked == 3 * 7 + 1
+def test_service_pods_get_their_tls_material_from_the_internal_ca():
+    """Connect, Schema Registry and ksqlDB as the inventory deploys them: SCRAM over TLS to the brokers,
+    REST over TLS, the stores where the properties look for them, opening with the inventory's password."""
+    ca_path = os.path.join(CONF["workdir"], "ca", "ca.crt")
+    with open(ca_path, "rb") as handle:
+        ca = x509.load_pem_x509_certificate(handle.read())
+    secrets = objects("v1", "Secret")
+    sets = objects("apps/v1", "StatefulSet")
+    for sts, (count, config_name, store) in SERVICES.items():
+        assert sets[sts]["spec"]["replicas"] == count
+        # the store password is in the properties: a Secret, never a ConfigMap
+        config = properties(base64.b64decode(secrets["%s-config" % sts]["data"][config_name]).decode())
+        keystore_key = "listeners.https.ssl.keystore.location" if store == "kafka-connect" else "ssl.keystore.location"
+        assert config[keystore_key] == "/etc/kafka/tls/%s-keystore.p12" % store
+        assert config["listeners"].startswith("https://0.0.0.0:")
+        protocol = {"kafka-connect": "security.protocol", "schema-registry": "kafkastore.security.protocol",
+                    "ksqldb": "ksql.streams.security.protocol"}[store]
+        assert config[protocol] == "SASL_SSL"
+        assert config[protocol.replace("security.protocol", "ssl.truststore.location")] == "/etc/kafka/tls/truststore.pem"
+        data = {k: base64.b64decode(v) for k, v in secrets["%s-tls" % sts]["data"].items()}
+        assert sorted(data) == sorted(["keystore-%d.pem" % i for i in range(count)] + ["keystore-%d.p12" % i for i in range(count)]
+                                      + ["truststore.pem", "truststore.p12"])
+        trusted = pkcs12.load_pkcs12(data["truststore.p12"], STORE_PASSWORD)
+        assert [c.certificate for c in trusted.additional_certs] == [ca] and trusted.key is None
+        for ordinal in range(count):
+            pod = "%s-%d" % (sts, ordinal)
+            key, cert, chain = pkcs12.load_key_and_certificates(data["keystore-%d.p12" % ordinal], STORE_PASSWORD)
+            pem = data["keystore-%d.pem" % ordinal]
+            assert cert == x509.load_pem_x509_certificates(pem)[0] and chain == [ca] and cert.issuer == ca.subject
+            assert key.private_numbers() == serialization.load_pem_private_key(pem, password=None).private_numbers()
+            names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+            assert "%s.%s-pods.%s.svc.cluster.local" % (pod, sts, NAMESPACE) in names
+            assert "%s.%s.svc.cluster.local" % (sts, NAMESPACE) in names
+        template = sets[sts]["spec"]["template"]["spec"]
+        container = template["containers"][0]
+        assert {"name": "tls", "mountPath": "/etc/kafka/tls"} in container["volumeMounts"]
+        probe = container["readinessProbe"]
+        assert probe.get("httpGet", {}).get("scheme", "HTTPS") == "HTTPS" and "http://" not in json.dumps(probe)
+        start = objects("v1", "ConfigMap")["%s-scripts" % sts]["data"]["start.sh"]
+        assert 'cp "/opt/kafkaops/tls-source/keystore-${ordinal}.p12" /etc/kafka/tls/%s-keystore.p12' % store in start
+    # ksqlDB reaches the registry's Service over https
+    ksql = properties(base64.b64decode(secrets["events-ksqldb-config"]["data"]["ksql-server.properties"]).decode())
+    assert ksql["ksql.schema.registry.url"] == "https://events-schema-registry.%s.svc.cluster.local:8081" % NAMESPACE
 
 
 def test_tls_material_and_credentials_live_in_secrets():
@@ -189,6 +212,12 @@ def test_rendered_objects_are_valid_for_the_oldest_and_newest_supported_kubernet
     rendered = yaml.safe_load(text)
     checked = validate_rendered(rendered, crd_groups=["route.openshift.io"])
     assert checked == len(SUPPORTED) * len([o for o in rendered if o["kind"] != "Route"]) > 30
+    for component in ("connect", "schema-registry", "ksqldb"):
+        with open(os.path.join(CONF["workdir"], "manifests", "%s-%s-%s.yaml" % (NAME, component, NAMESPACE))) as handle:
+            text = handle.read()
+        assert not any(secret in text for secret in SECRETS), component
+        rendered = yaml.safe_load(text)
+        assert validate_rendered(rendered, crd_groups=[]) == len(SUPPORTED) * len(rendered)
 
 
 def test_brokers_restart_before_controllers_and_no_secret_is_shown():
@@ -200,7 +229,10 @@ def test_brokers_restart_before_controllers_and_no_secret_is_shown():
     assert restarted == ["events-broker-2", "events-broker-1", "events-broker-0",
                          "events-controller-2", "events-controller-1", "events-controller-0"]
     after = objects("v1", "Pod")
-    assert all(after[name]["metadata"]["uid"] != uid for name, uid in before.items())
+    kafka = [name for name in before if not name.startswith(tuple(SERVICES))]
+    assert all(after[name]["metadata"]["uid"] != before[name] for name in kafka)
+    # the services' pods were not touched: their stores were read back and kept, the templates unchanged
+    assert all(after[name]["metadata"]["uid"] == uid for name, uid in before.items() if name not in kafka)
     again = playbook("site.yml", extra)
     assert changed(again) == 0 and task_names(again, r"^Restart pod") == []
     shown = json.dumps(report) + json.dumps(again)

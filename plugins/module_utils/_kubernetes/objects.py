@@ -18,6 +18,7 @@ CONFIG_DIR = "/opt/kafkaops/config"      # ConfigMap or Secret: the properties
 SCRIPTS_DIR = "/opt/kafkaops/scripts"    # ConfigMap: start.sh
 RUN_DIR = "/opt/kafkaops/run"            # emptyDir: the effective properties
 LOG_DIR = "/opt/kafkaops/logs"           # emptyDir: the process's own log files (stdout has them too)
+TLS_SOURCE_DIR = "/opt/kafkaops/tls-source"  # Secret <set>-tls: keystore-<ordinal>.pem, truststore.pem (and PKCS12 stores)
 
 # an API object, the spec manifests() renders, the canonical security description
 # (security.normalize) and one of its listeners: plain dicts

@@ -20,6 +20,12 @@ Connect's plugins come from an init container that downloads each declared file,
 checksum and unpacks it into the plugin path (a file on the control node cannot reach a pod: the
 preflight refuses it on these targets). Connector secrets come from a Secret mounted where the
 file config provider reads them on VMs, so connector configs are the same on every target.
+
+With the internal CA, each pod gets what a VM host of the service gets, at the same paths under the
+TLS directory: a PEM key store (its own key and certificate, naming the pod and the cluster's
+Service) and the PEM trust store for its Kafka clients, and for a REST listener over TLS the PKCS12
+key and trust stores, made on the control node (module_utils._kubernetes.tls) and kept in the
+Secret ``<statefulset>-tls``; the start script copies them into a memory-backed directory.
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.obje
     MANAGED_BY,
     RUN_DIR,
     SCRIPTS_DIR,
+    TLS_SOURCE_DIR,
     Object,
     Spec,
     base_volumes,
@@ -93,6 +100,13 @@ def check(spec: Spec) -> None:
         raise ServiceSpecError("%s needs at least one replica, got %r" % (sts, spec.get("replicas")))
     if not spec.get("image"):
         raise ServiceSpecError("%s has no image" % sts)
+    material = spec.get("tls_material") or {}
+    if spec.get("tls_dir") and not material.get("keystores"):
+        raise ServiceSpecError("%s: tls_dir is given without tls_material (the pods' key stores)" % sts)
+    if spec.get("tls") and not (spec.get("tls_dir") and material.get("pkcs12") and material.get("truststore_pkcs12")
+                                and spec.get("store_name")):
+        raise ServiceSpecError("%s: a REST listener over TLS needs the pods' PKCS12 stores (tls_dir, store_name and "
+                               "tls_material with pkcs12 and truststore_pkcs12: platform_tls_internal_ca)" % sts)
     for plugin in spec.get("plugins") or []:
         if not plugin.get("url") or not plugin.get("checksum"):
             raise ServiceSpecError(
@@ -120,6 +134,40 @@ def pod_dns_suffix(spec: Spec) -> str:
     return ".%s-pods.%s.svc.%s" % (set_name(spec), spec["namespace"], spec.get("cluster_domain") or "cluster.local")
 
 
+def tls_pods(spec: Spec) -> List[Dict[str, Any]]:
+    """Each pod of the service cluster as its certificate needs it: ``{pod, set, ordinal, names}``, the
+    names being the pod's own (short and DNS), the cluster's Service names and ``spec["extra_names"]``."""
+    sts = set_name(spec)
+    domain = spec.get("cluster_domain") or "cluster.local"
+    pods = []
+    for ordinal in range(int(spec["replicas"])):
+        pod = "%s-%d" % (sts, ordinal)
+        names = [pod, pod + pod_dns_suffix(spec), "%s.%s-pods.%s.svc" % (pod, sts, spec["namespace"]),
+                 sts, "%s.%s.svc" % (sts, spec["namespace"]), "%s.%s.svc.%s" % (sts, spec["namespace"], domain)]
+        names += [name for name in spec.get("extra_names") or [] if name and name not in names]
+        pods.append({"pod": pod, "set": sts, "ordinal": ordinal, "names": names})
+    return pods
+
+
+def _tls_lines(spec: Spec) -> List[str]:
+    """The start script's copy of this pod's TLS material from the Secret into the TLS directory."""
+    tls = spec.get("tls_dir")
+    if not tls:
+        return []
+    quoted = shlex.quote(tls)
+    lines = ['ordinal="${HOSTNAME##*-}"',
+             'cp "%s/keystore-${ordinal}.pem" %s/keystore.pem' % (TLS_SOURCE_DIR, quoted),
+             'cp "%s/truststore.pem" %s/truststore.pem' % (TLS_SOURCE_DIR, quoted)]
+    stores = ["%s/keystore.pem" % quoted]
+    if spec.get("tls"):
+        name = shlex.quote(spec["store_name"])
+        lines += ['cp "%s/keystore-${ordinal}.p12" %s/%s-keystore.p12' % (TLS_SOURCE_DIR, quoted, name),
+                  'cp "%s/truststore.p12" %s/%s-truststore.p12' % (TLS_SOURCE_DIR, quoted, name)]
+        stores.append("%s/%s-keystore.p12" % (quoted, name))
+    lines.append("chmod 0600 %s" % " ".join(stores))
+    return lines
+
+
 def _start_command(spec: Spec) -> str:
     if spec["kind"] == "connect" and spec.get("image_flavor") == "confluent":
         return "/usr/bin/connect-distributed"
@@ -138,6 +186,9 @@ def start_script(spec: Spec) -> str:
         'host="${HOSTNAME}%s"' % pod_dns_suffix(spec),
         'conf="%s/%s"' % (RUN_DIR, config),
         'cp "%s/%s" "$conf"' % (CONFIG_DIR, config),
+    ]
+    lines += _tls_lines(spec)
+    lines += [
         'printf "%%s=%%s\\n" %s "%s" >>"$conf"' % (shlex.quote(kind["advertise"]), value),
         'chmod 0600 "$conf"',
         'exec %s "$conf"' % _start_command(spec),
@@ -167,10 +218,18 @@ def plugins_script(spec: Spec) -> str:
 PROBE_AUTHORIZATION = "probe-authorization"
 
 
-def authenticated_probe(port: int, path: str, header_file: str) -> str:
-    """A bash command that asks ``GET path`` on the local plain-HTTP port with the Authorization header
-    read from ``header_file`` (a probe's httpGet would need the credentials in the pod spec), and
-    succeeds on 200 only. Bash's /dev/tcp: the images need no curl."""
+def authenticated_probe(port: int, path: str, header_file: str, tls: bool = False) -> str:
+    """A bash command that asks ``GET path`` on the local REST port with the Authorization header read
+    from ``header_file`` (a probe's httpGet would need the credentials in the pod spec), and succeeds on
+    200 only. Plain HTTP through bash's /dev/tcp (the images need no curl); over TLS through curl, which
+    reads the header from a file, or wget where an image has no curl (the header then is an argument,
+    seen only inside the pod). The certificate is not checked: the probe asks its own pod."""
+    if tls:
+        url = shlex.quote("https://127.0.0.1:%d%s" % (int(port), path))
+        header = '<(printf "Authorization: %%s\\n" "$(cat %s)")' % shlex.quote(header_file)
+        return ("if command -v curl >/dev/null 2>&1; then curl -sfk -o /dev/null -H @%s %s; "
+                "else wget -q -O /dev/null --no-check-certificate --header \"Authorization: $(cat %s)\" %s; fi"
+                % (header, url, shlex.quote(header_file), url))
     return ("exec 3<>/dev/tcp/127.0.0.1/%d && "
             "printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: %%s\r\nConnection: close\r\n\r\n' "
             '"$(cat %s)" >&3 && IFS= read -r -t 5 status <&3 && [[ "$status" == "HTTP/1."[01]" 200"* ]]'
@@ -180,7 +239,8 @@ def authenticated_probe(port: int, path: str, header_file: str) -> str:
 def _probe(spec: Spec) -> Dict[str, Any]:
     scheme = "HTTPS" if spec.get("tls") else "HTTP"
     if spec["kind"] == "connect" and spec.get("probe_authorization"):
-        command = authenticated_probe(spec["port"], "/connectors", "%s/%s" % (spec["auth_dir"], PROBE_AUTHORIZATION))
+        command = authenticated_probe(spec["port"], "/connectors", "%s/%s" % (spec["auth_dir"], PROBE_AUTHORIZATION),
+                                      tls=bool(spec.get("tls")))
         return {"exec": {"command": ["/bin/bash", "-c", command]}}
     if spec["kind"] == "connect":
         return {"httpGet": {"path": "/connectors", "port": "rest", "scheme": scheme}}
@@ -207,6 +267,11 @@ def _environment(spec: Spec) -> List[Dict[str, Any]]:
 def _volumes(spec: Spec, config_kind: str) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
     mounts, volumes = base_volumes(set_name(spec), config_kind, "512Mi")
     sts = set_name(spec)
+    if spec.get("tls_dir"):
+        mounts += [{"name": "tls-source", "mountPath": TLS_SOURCE_DIR, "readOnly": True},
+                   {"name": "tls", "mountPath": spec["tls_dir"]}]
+        volumes += [{"name": "tls-source", "secret": {"secretName": "%s-tls" % sts, "defaultMode": 0o440}},
+                    {"name": "tls", "emptyDir": {"medium": "Memory", "sizeLimit": "4Mi"}}]
     if spec.get("files"):
         mounts.append({"name": "secrets", "mountPath": spec["files_dir"], "readOnly": True})
         volumes.append({"name": "secrets", "secret": {"secretName": "%s-secrets" % sts, "defaultMode": 0o400}})
@@ -289,7 +354,10 @@ def manifests(spec: Spec) -> List[Object]:
     (more files of the configuration object, mounted beside the properties), heap_size,
     jvm_options, environment, resources; auth_files (Connect's REST login config and users, by name),
     auth_dir (where they are mounted) and probe_authorization (the Authorization header the readiness
-    probe sends; the REST API then answers only logged-in requests).
+    probe sends; the REST API then answers only logged-in requests); tls_dir (where the pods find their
+    stores: the VM hosts' TLS directory), tls_material (``{truststore, keystores: {ordinal: pem}}``,
+    with a REST listener over TLS also ``pkcs12: {ordinal: base64}`` and ``truststore_pkcs12``) and
+    store_name (the PKCS12 files' prefix, as on VMs).
     """
     check(spec)
     sts = set_name(spec)
@@ -318,6 +386,9 @@ def manifests(spec: Spec) -> List[Object]:
     if auth:
         objects.append(dict({"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(spec, "%s-rest-auth" % sts)},
                             **object_data("Secret", auth)))
+    tls = _tls_secret(spec)
+    if tls:
+        objects.append(tls)
     selector = service_labels(spec, selector=True)
     ports = [{"name": "rest", "port": int(spec["port"]), "targetPort": "rest", "protocol": "TCP"}]
     objects.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, "%s-pods" % sts),
@@ -325,6 +396,8 @@ def manifests(spec: Spec) -> List[Object]:
     objects.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, sts),
                     "spec": {"type": "ClusterIP", "selector": selector, "ports": ports}})
     hashed = {"config": config, "scripts": scripts, "files": files, "auth": auth}
+    if tls:  # only then: pods without TLS keep the hash they had
+        hashed["tls"] = spec["tls_material"]
     template_labels = service_labels(spec)
     objects.append({
         "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(spec, sts),
@@ -342,6 +415,27 @@ def manifests(spec: Spec) -> List[Object]:
     objects.append({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec, sts),
                     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}}})
     return objects
+
+
+def _tls_secret(spec: Spec) -> Optional[Object]:
+    """The Secret ``<statefulset>-tls``: each pod's PEM key store and the PEM trust store, and with a REST
+    listener over TLS each pod's PKCS12 key store and the PKCS12 trust store (binary: base64 data)."""
+    if not spec.get("tls_dir"):
+        return None
+    material = spec["tls_material"]
+    text = {"truststore.pem": material["truststore"]}
+    binary: Dict[str, str] = {}
+    for ordinal, pem in sorted(material["keystores"].items(), key=lambda item: int(item[0])):
+        text["keystore-%d.pem" % int(ordinal)] = pem
+    if spec.get("tls"):
+        for ordinal, store in sorted(material["pkcs12"].items(), key=lambda item: int(item[0])):
+            binary["keystore-%d.p12" % int(ordinal)] = store
+        binary["truststore.p12"] = material["truststore_pkcs12"]
+    secret: Object = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": _meta(spec, "%s-tls" % set_name(spec)),
+                      "stringData": text}
+    if binary:
+        secret["data"] = binary
+    return secret
 
 
 def rollout_done(statefulset: Optional[Dict[str, Any]]) -> bool:
@@ -368,7 +462,8 @@ def target_errors(spec: Spec) -> List[str]:
 
     ``spec``: name (platform_kubernetes_name), connect (the clusters of ``connect_clusters``),
     schema_registry_urls, ksqldb_urls (the REST URLs the inventory gives them), plugins (host to
-    its plugin plan), client (the services' Kafka client properties from the security description).
+    its plugin plan), client_tls (the security description's client listener uses TLS), internal_ca
+    (platform_tls_internal_ca: the pods' TLS material comes from it).
     """
     errors = []
     connect = spec.get("connect") or {}
@@ -382,16 +477,16 @@ def target_errors(spec: Spec) -> List[str]:
         if not _names_a_set(sts):
             errors.append("%s makes the StatefulSet name %r: on Kubernetes it must be lower-case letters, digits and '-', "
                           "starting with a letter, at most 52 characters with platform_kubernetes_name" % (what, sts))
-    tls_rest = [("kafka_connect_rest_tls (cluster %s)" % c) for c in sorted(connect) if connect[c].get("rest_tls")]
-    tls_rest += ["schema_registry_rest_tls"] if any(u.startswith("https:") for u in spec.get("schema_registry_urls") or []) else []
-    tls_rest += ["ksqldb_rest_tls"] if any(u.startswith("https:") for u in spec.get("ksqldb_urls") or []) else []
-    for variable in tls_rest:
-        errors.append("%s: REST over TLS for pods is not available in this release (it follows platform_tls_internal_ca "
-                      "unless set); set it to false on Kubernetes and OpenShift" % variable)
-    if services and any(key.endswith(("ssl.keystore.location", "ssl.truststore.location")) for key in spec.get("client") or {}):
-        errors.append("platform_security: the client listener uses TLS, and the Connect, Schema Registry and ksqlDB pods get no "
-                      "TLS material in this release; give them a client listener without TLS (for example SASL_PLAINTEXT "
-                      "inside the cluster)")
+    if not spec.get("internal_ca"):
+        tls_rest = [("kafka_connect_rest_tls (cluster %s)" % c) for c in sorted(connect) if connect[c].get("rest_tls")]
+        tls_rest += ["schema_registry_rest_tls"] if any(u.startswith("https:") for u in spec.get("schema_registry_urls") or []) else []
+        tls_rest += ["ksqldb_rest_tls"] if any(u.startswith("https:") for u in spec.get("ksqldb_urls") or []) else []
+        for variable in tls_rest:
+            errors.append("%s: REST over TLS on Kubernetes and OpenShift needs platform_tls_internal_ca (the pods get their "
+                          "key stores from it, in Secrets)" % variable)
+        if services and spec.get("client_tls"):
+            errors.append("platform_security: the client listener uses TLS, and the Connect, Schema Registry and ksqlDB pods "
+                          "get their TLS material only from the internal CA; set platform_tls_internal_ca")
     for host in sorted(spec.get("plugins") or {}):
         for plugin in spec["plugins"][host] or []:
             if plugin.get("src"):

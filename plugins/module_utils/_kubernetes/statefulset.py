@@ -18,6 +18,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.obje
     LOG_DIR,
     RUN_DIR,
     SCRIPTS_DIR,
+    TLS_SOURCE_DIR,
     Object,
     Security,
     Spec,
@@ -31,7 +32,6 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.obje
 
 # where things live inside the Kafka container besides objects.CONFIG_DIR (server-<ordinal>.properties),
 # SCRIPTS_DIR, RUN_DIR and LOG_DIR (the image's own directories are left alone)
-TLS_SOURCE_DIR = "/opt/kafkaops/tls-source"  # Secret: keystore-<ordinal>.pem, truststore.pem
 JMX_DIR = "/opt/kafkaops/jmx"            # emptyDir: the JMX exporter agent, copied by an init container
 
 # the Kafka scripts of each image flavour

@@ -58,7 +58,8 @@ def test_the_filters():
         "kafka_kubernetes_outdated", "kafka_kubernetes_roll_order", "kafka_kubernetes_sets", "kafka_kubernetes_tls_names",
         "kafka_kubernetes_found_data", "kafka_kubernetes_redacted", "kafka_kubernetes_object_name",
         "kafka_kubernetes_zookeeper_servers", "kafka_kubernetes_service_manifests", "kafka_kubernetes_rollout_done",
-        "kafka_kubernetes_service_errors"])
+        "kafka_kubernetes_service_errors", "kafka_kubernetes_tls_pods", "kafka_kubernetes_service_tls_pods",
+        "kafka_pkcs12_keystore", "kafka_pkcs12_truststore"])
     for name, func in FILTERS.items():
         assert func.__name__ == name
         assert func.__doc__
@@ -396,6 +397,19 @@ def test_kubernetes_advertised_checks_the_external_description():
         FILTERS["kafka_kubernetes_advertised"](layout["b4"], dict(external, type="Route"), security, "ns")
     names = FILTERS["kafka_kubernetes_tls_names"](layout["b4"], "kafka", "ns", external=external, security=security)
     assert "node1" in names and "kafka-broker-0.kafka-broker.ns.svc.cluster.local" in names
+    # every pod of the layout, by host name, with the same names as kafka_kubernetes_tls_names
+    pods = FILTERS["kafka_kubernetes_tls_pods"](layout, "kafka", "ns", external=external, security=security)
+    assert [p["pod"] for p in pods] == [layout[h]["pod"] for h in sorted(layout)]
+    assert next(p for p in pods if p["pod"] == layout["b4"]["pod"]) == {
+        "pod": layout["b4"]["pod"], "set": layout["b4"]["set"], "ordinal": layout["b4"]["ordinal"], "names": names}
+    service = {"name": "kafka", "namespace": "ns", "component": "ksqldb", "replicas": 1}
+    assert FILTERS["kafka_kubernetes_service_tls_pods"](service)[0]["names"][:2] == [
+        "kafka-ksqldb-0", "kafka-ksqldb-0.kafka-ksqldb-pods.ns.svc.cluster.local"]
+    # the stores' errors reach the playbook as filter errors
+    with pytest.raises(AnsibleFilterError, match="kafka_pkcs12_keystore: .*non-empty password"):
+        FILTERS["kafka_pkcs12_keystore"]("pem", "")
+    with pytest.raises(AnsibleFilterError, match="kafka_pkcs12_truststore: .*cannot be read"):
+        FILTERS["kafka_pkcs12_truststore"]("-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n", "pw")
 
 
 def test_kubernetes_outdated_pods_from_k8s_info_results():

@@ -223,18 +223,92 @@ def test_target_errors_name_what_the_pods_cannot_do():
     spec = {"name": "kafka", "connect": {"connect": {"rest_tls": False}, "Big_One": {"rest_tls": True}},
             "schema_registry_urls": ["https://sr-1:8081"], "ksqldb_urls": ["http://k-1:8088"],
             "plugins": {"connect-1": [{"name": "local", "src": "/tmp/p.jar"}, {"name": "remote", "maven": "a:b:1"}]},
-            "client": {"ssl.truststore.location": "/etc/kafka/tls/truststore.pem"}}
+            "client_tls": True}
     errors = svc.target_errors(spec)
     assert any("'Big_One'" in e and "kafka-connect-Big_One" in e for e in errors)
-    assert any(e.startswith("kafka_connect_rest_tls (cluster Big_One)") for e in errors)
+    assert any(e.startswith("kafka_connect_rest_tls (cluster Big_One)") and "platform_tls_internal_ca" in e for e in errors)
     assert any(e.startswith("schema_registry_rest_tls") for e in errors)
     assert not any(e.startswith("ksqldb_rest_tls") for e in errors)
     assert any("client listener uses TLS" in e for e in errors)
     assert any("connect-1: kafka_connect_plugins local" in e for e in errors)
     assert not any("remote" in e for e in errors)
-    assert svc.target_errors({"name": "kafka", "connect": {"connect": {"rest_tls": False}}, "client": {}}) == []
+    # with the internal CA the pods get their TLS material: only the name and the plugin file remain
+    with_ca = svc.target_errors(dict(spec, internal_ca=True))
+    assert len(with_ca) == 2 and not any("TLS" in e for e in with_ca)
+    assert svc.target_errors({"name": "kafka", "connect": {"connect": {"rest_tls": False}}, "client_tls": False}) == []
     # no service at all: nothing to refuse, even with a TLS client listener
-    assert svc.target_errors({"name": "kafka", "client": {"ssl.truststore.location": "/x"}}) == []
+    assert svc.target_errors({"name": "kafka", "client_tls": True}) == []
+
+
+def tls_material(ordinals=(0, 1), rest=True):
+    material = {"truststore": "CA\n", "keystores": {str(o): "KEY-%d\nCERT-%d\n" % (o, o) for o in ordinals}}
+    if rest:
+        material.update({"pkcs12": {str(o): "UDEy%d" % o for o in ordinals}, "truststore_pkcs12": "VFJVU1Q="})
+    return material
+
+
+def test_tls_pods_name_each_pod_and_the_clusters_service():
+    pods = svc.tls_pods(connect_spec(extra_names=["connect.kafka.example", "kafka-connect"]))
+    assert [p["pod"] for p in pods] == ["kafka-connect-0", "kafka-connect-1"]
+    assert pods[1] == {"pod": "kafka-connect-1", "set": "kafka-connect", "ordinal": 1, "names": [
+        "kafka-connect-1", "kafka-connect-1.kafka-connect-pods.kafka-prod.svc.cluster.local",
+        "kafka-connect-1.kafka-connect-pods.kafka-prod.svc", "kafka-connect", "kafka-connect.kafka-prod.svc",
+        "kafka-connect.kafka-prod.svc.cluster.local", "connect.kafka.example"]}
+
+
+def test_with_the_internal_ca_each_pod_gets_its_stores_from_a_secret(tmp_path):
+    spec = connect_spec(tls=True, tls_dir="/etc/kafka/tls", store_name="kafka-connect", tls_material=tls_material())
+    objects = by_kind(svc.manifests(spec))
+    secret = objects["Secret"]["kafka-connect-tls"]
+    assert secret["stringData"] == {"truststore.pem": "CA\n", "keystore-0.pem": "KEY-0\nCERT-0\n", "keystore-1.pem": "KEY-1\nCERT-1\n"}
+    assert secret["data"] == {"keystore-0.p12": "UDEy0", "keystore-1.p12": "UDEy1", "truststore.p12": "VFJVU1Q="}
+    container = objects["StatefulSet"]["kafka-connect"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "tls", "mountPath": "/etc/kafka/tls"} in container["volumeMounts"]
+    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    # the TLS material is in no ConfigMap
+    for configmap in objects["ConfigMap"].values():
+        assert "KEY-0" not in str(configmap) and "UDEy0" not in str(configmap)
+    # the start script copies this pod's stores (by ordinal) where the properties name them, 0600
+    source, tls_dir = tmp_path / "source", tmp_path / "tls"
+    source.mkdir()
+    tls_dir.mkdir()
+    for name, value in dict(secret["stringData"], **secret["data"]).items():
+        (source / name).write_text(value)
+    config, run_dir = tmp_path / "config", tmp_path / "run"
+    config.mkdir()
+    run_dir.mkdir()
+    (config / "worker.properties").write_text("a=1\n")
+    script = (objects["ConfigMap"]["kafka-connect-scripts"]["data"]["start.sh"]
+              .replace(svc.TLS_SOURCE_DIR, str(source)).replace("/etc/kafka/tls", str(tls_dir))
+              .replace(svc.CONFIG_DIR, str(config)).replace(svc.RUN_DIR, str(run_dir))
+              .replace("exec /opt/kafka/bin/connect-distributed.sh", "cat"))
+    result = run(script, str(tmp_path), {"HOSTNAME": "kafka-connect-1"})
+    assert result.returncode == 0, result.stderr
+    assert (tls_dir / "keystore.pem").read_text() == "KEY-1\nCERT-1\n"
+    assert (tls_dir / "kafka-connect-keystore.p12").read_text() == "UDEy1"
+    assert (tls_dir / "kafka-connect-truststore.p12").read_text() == "VFJVU1Q="
+    assert oct((tls_dir / "kafka-connect-keystore.p12").stat().st_mode & 0o777) == "0o600"
+    # new material rolls the pods; the same material does not
+    template = [by_kind(svc.manifests(s))["StatefulSet"]["kafka-connect"]["spec"]["template"]["metadata"]["annotations"]
+                for s in (spec, dict(spec), dict(spec, tls_material=dict(tls_material(), truststore="CA2\n")))]
+    assert template[0] == template[1] != template[2]
+
+
+def test_pem_stores_only_without_a_rest_listener_over_tls():
+    spec = connect_spec(tls=False, tls_dir="/etc/kafka/tls", tls_material=tls_material(rest=False))
+    secret = by_kind(svc.manifests(spec))["Secret"]["kafka-connect-tls"]
+    assert "data" not in secret and sorted(secret["stringData"]) == ["keystore-0.pem", "keystore-1.pem", "truststore.pem"]
+    assert ".p12" not in svc.start_script(spec)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"tls": True}, "needs the pods' PKCS12 stores"),
+    ({"tls": True, "tls_dir": "/etc/kafka/tls", "tls_material": tls_material(rest=False), "store_name": "x"}, "PKCS12"),
+    ({"tls_dir": "/etc/kafka/tls"}, "without tls_material"),
+])
+def test_tls_without_its_material_is_refused(changes, message):
+    with pytest.raises(svc.ServiceSpecError, match=message):
+        svc.manifests(connect_spec(**changes))
 
 
 def test_connect_component():
