@@ -16,9 +16,10 @@ _CONNECT = ("kafka_connect_cluster", "kafka_connect_group_id", "kafka_connect_co
             "kafka_connect_rest_users", "kafka_connect_rest_user")
 _SCHEMA_REGISTRY = ("schema_registry_group_id", "schema_registry_topic", "schema_registry_replication_factor",
                     "schema_registry_port", "schema_registry_rest_tls", "schema_registry_leader_eligible",
-                    "schema_registry_keystore_password")
+                    "schema_registry_keystore_password", "schema_registry_rest_users", "schema_registry_rest_user")
 _KSQLDB = ("ksqldb_service_id", "ksqldb_replication_factor", "ksqldb_port", "ksqldb_rest_tls",
-           "ksqldb_schema_registry_url", "ksqldb_queries_file", "ksqldb_keystore_password")
+           "ksqldb_schema_registry_url", "ksqldb_queries_file", "ksqldb_keystore_password", "ksqldb_rest_users",
+           "ksqldb_rest_user")
 
 
 def _wrap(func):
@@ -78,6 +79,11 @@ def kafka_connect_rest_auth(users, directory):
     return cc.rest_auth(users, directory)
 
 
+def kafka_confluent_rest_auth(users, role, directory, version):
+    """The files, JVM option and properties of HTTP basic authentication on Schema Registry's or ksqlDB's REST API."""
+    return cf.rest_auth(role, users, directory, version)
+
+
 def kafka_confluent_layout(groups, hostvars=None, brokers=0, tls_required=False):
     """Schema Registry and ksqlDB of the inventory: their REST URLs and every problem."""
     registry = _group("kafka_confluent_layout", groups, hostvars, "schema_registry", _SCHEMA_REGISTRY)
@@ -122,6 +128,7 @@ class FilterModule:
 
     def filters(self):
         chosen = (kafka_connect_clusters, kafka_connect_plugins, kafka_connect_worker_properties, kafka_connect_rest_auth,
+                  kafka_confluent_rest_auth,
                   kafka_confluent_layout, kafka_schema_registry_properties, kafka_ksqldb_properties,
                   kafka_schema_registry_roll_order, kafka_schema_registry_leader_host, kafka_ksqldb_service_id_errors)
         return {f.__name__: _wrap(f) for f in chosen}

@@ -15,11 +15,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connect_cluster import rest_user_errors
+from ansible_collections.kafkaops.platform.plugins.module_utils.properties import to_java_properties
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
 
-__all__ = ["ConfluentError", "schema_registry_properties", "ksqldb_properties", "rest_tls_properties",
+__all__ = ["ConfluentError", "schema_registry_properties", "ksqldb_properties", "rest_tls_properties", "rest_auth",
            "rest_urls", "schema_registry_errors", "ksqldb_errors", "schema_registry_leader_host", "schema_registry_roll_order",
            "service_id_change"]
+
+# HTTP basic auth of rest-utils (Schema Registry, ksqlDB): the JAAS section each product names in its
+# docs, and Jetty's property-file login module, whose package moved with Jetty 12 (Confluent Platform 8)
+REST_AUTH_REALMS = {"schema_registry": "SchemaRegistry-Props", "ksqldb": "KsqlServer-Props"}
+_JETTY_LOGIN_MODULES = ((8, "org.eclipse.jetty.security.jaas.spi.PropertyFileLoginModule"),
+                        (0, "org.eclipse.jetty.jaas.spi.PropertyFileLoginModule"))
+REST_AUTH_FILES = ("rest-jaas.conf", "rest-users.properties")
 
 _GROUP = re.compile(r"[A-Za-z0-9._-]{1,249}")
 _TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")
@@ -76,14 +85,51 @@ def _merge(properties: dict[str, Any], overrides: dict[str, Any] | None) -> dict
     return properties
 
 
+def rest_auth(role: str, users: Any, directory: str, version: str) -> dict[str, Any]:
+    """HTTP basic authentication on the REST API of Schema Registry or ksqlDB (``role``) for ``users``
+    (``<role>_rest_users``: ``{name, password, roles}``, roles default ``[user]``), with the files in
+    ``directory``, for Confluent Platform ``version``.
+
+    Returns ``{"files": [{"path", "content"}], "paths", "jvm_options", "properties"}``: the JAAS login
+    config (the product's realm, Jetty's PropertyFileLoginModule naming the users file) and the users
+    file (``name: password,role...``), the JVM option naming the login config, and the properties
+    (``authentication.method`` BASIC, the realm, and every user's roles as ``authentication.roles``).
+    Without users, ``files``, ``jvm_options`` and ``properties`` are empty: the API is open."""
+    if role not in REST_AUTH_REALMS:
+        raise ConfluentError("basic auth is for %s, not %r" % (" and ".join(sorted(REST_AUTH_REALMS)), role))
+    errors = rest_user_errors(users, variable=role + "_rest", jetty=True)
+    if errors:
+        raise ConfluentError("; ".join(errors))
+    if not isinstance(directory, str) or not directory.startswith("/") or re.search(r"[\x00-\x1f\x7f\"\\]", directory):
+        raise ConfluentError("the directory of the REST API's login files must be an absolute path, got %r" % (directory,))
+    major = re.match(r"(\d+)\.", str(version))
+    if not major:
+        raise ConfluentError("platform_confluent_version %r is not a version like 7.9.0" % (version,))
+    module = next(name for first, name in _JETTY_LOGIN_MODULES if int(major.group(1)) >= first)
+    jaas_path, users_path = ("%s/%s" % (directory.rstrip("/"), name) for name in REST_AUTH_FILES)
+    result: dict[str, Any] = {"files": [], "paths": [jaas_path, users_path], "jvm_options": [], "properties": {}}
+    if not users:
+        return result
+    entries = {user["name"]: ",".join([user["password"]] + list(user.get("roles") or ["user"])) for user in users}
+    roles = sorted({r for user in users for r in (user.get("roles") or ["user"])})
+    jaas = '%s {\n  %s required\n  file="%s";\n};\n' % (REST_AUTH_REALMS[role], module, users_path)
+    result["files"] = [{"path": jaas_path, "content": jaas},
+                       {"path": users_path, "content": to_java_properties(entries)}]
+    result["jvm_options"] = ["-Djava.security.auth.login.config=%s" % jaas_path]
+    result["properties"] = {"authentication.method": "BASIC", "authentication.realm": REST_AUTH_REALMS[role],
+                            "authentication.roles": ",".join(roles)}
+    return result
+
+
 def schema_registry_properties(spec: dict[str, Any]) -> dict[str, Any]:
     """The properties of one Schema Registry instance.
 
     ``spec``: ``group_id``, ``address`` (what the instance advertises to the others: ``host.name``),
     ``port``, ``bootstrap_servers`` (list), ``client`` (the ``kafkastore.`` client properties),
     ``topic`` (the schemas topic), ``replication_factor``, ``leader_eligible``, ``tls`` (``None``
-    or ``{"keystore", "truststore", "password", "client_auth"}``) and ``overrides`` (``None``
-    removes a key). Precedence: generated < overrides.
+    or ``{"keystore", "truststore", "password", "client_auth"}``), ``authentication`` (the
+    properties of :func:`rest_auth`) and ``overrides`` (``None`` removes a key). Precedence:
+    generated < overrides.
     """
     scheme = "https" if spec.get("tls") else "http"
     properties: dict[str, Any] = dict(spec.get("client") or {})
@@ -98,6 +144,7 @@ def schema_registry_properties(spec: dict[str, Any]) -> dict[str, Any]:
         "kafkastore.topic.replication.factor": spec["replication_factor"],
     })
     properties.update(rest_tls_properties(spec.get("tls")))
+    properties.update(spec.get("authentication") or {})
     return _merge(properties, spec.get("overrides"))
 
 
@@ -107,7 +154,8 @@ def ksqldb_properties(spec: dict[str, Any]) -> dict[str, Any]:
     ``spec``: ``service_id``, ``address``, ``port``, ``bootstrap_servers``, ``client`` (the
     ``ksql.streams.`` client properties), ``replication_factor`` (internal and processing-log
     topics), ``state_dir``, ``schema_registry_url`` (or empty), ``queries_file`` (headless mode, or
-    empty), ``tls`` as for Schema Registry, ``overrides``.
+    empty), ``schema_registry_user_info`` (``name:password`` the registry's basic auth wants, or
+    empty), ``tls`` and ``authentication`` as for Schema Registry, ``overrides``.
     """
     scheme = "https" if spec.get("tls") else "http"
     service_id = spec["service_id"]
@@ -129,9 +177,14 @@ def ksqldb_properties(spec: dict[str, Any]) -> dict[str, Any]:
     })
     if spec.get("schema_registry_url"):
         properties["ksql.schema.registry.url"] = spec["schema_registry_url"]
+        if spec.get("schema_registry_user_info"):
+            # ksqlDB hands ksql.schema.registry.* to its registry client without the prefix
+            properties["ksql.schema.registry.basic.auth.credentials.source"] = "USER_INFO"
+            properties["ksql.schema.registry.basic.auth.user.info"] = spec["schema_registry_user_info"]
     if spec.get("queries_file"):
         properties["ksql.queries.file"] = spec["queries_file"]
     properties.update(rest_tls_properties(spec.get("tls")))
+    properties.update(spec.get("authentication") or {})
     return _merge(properties, spec.get("overrides"))
 
 
@@ -174,15 +227,40 @@ def _rest_tls_errors(host: str, role: str, info: dict[str, Any], tls_required: b
     return errors
 
 
+def _rest_user_errors(role: str, hosts: dict[str, dict[str, Any]]) -> list[str]:
+    """Each host's ``<role>_rest_users`` and ``<role>_rest_user`` are well-formed, and every host of the
+    group has the same users (names, passwords, roles): the instances forward requests to each other
+    with the caller's credentials. The messages name users, never a password."""
+    errors: list[str] = []
+    first: tuple[str, Any] | None = None
+    for host in sorted(hosts):
+        users = hosts[host].get(role + "_rest_users") or []
+        found = rest_user_errors(users, hosts[host].get(role + "_rest_user"), "%s: " % host, variable=role + "_rest", jetty=True)
+        errors.extend(found)
+        if found:
+            continue
+        table = {u["name"]: (u["password"], tuple(u.get("roles") or ["user"])) for u in users}
+        if first is None:
+            first = (host, table)
+            continue
+        differ = sorted(name for name in set(table) | set(first[1]) if table.get(name) != first[1].get(name))
+        if differ:
+            errors.append("%s: %s_rest_users differs from %s's for %s; every instance must have the same users (they "
+                          "forward requests to each other with the caller's credentials)" % (host, role, first[0], ", ".join(differ)))
+    return errors
+
+
 def schema_registry_errors(hosts: dict[str, dict[str, Any]], broker_count: int, tls_required: bool) -> list[str]:
     """Problems with the schema_registry group: ``hosts`` maps each host to its
     ``schema_registry_group_id``, ``schema_registry_topic``, ``schema_registry_replication_factor``,
-    ``schema_registry_port``, ``schema_registry_rest_tls``, ``schema_registry_leader_eligible`` and
-    ``schema_registry_keystore_password``. ``tls_required``: the security description asks for TLS
+    ``schema_registry_port``, ``schema_registry_rest_tls``, ``schema_registry_leader_eligible``,
+    ``schema_registry_keystore_password``, ``schema_registry_rest_users`` and ``schema_registry_rest_user``.
+    ``tls_required``: the security description asks for TLS
     on the REST listeners (the internal CA)."""
     errors = _cluster_errors("schema_registry", hosts, (
         "schema_registry_group_id", "schema_registry_topic", "schema_registry_replication_factor",
-        "schema_registry_port", "schema_registry_rest_tls"))
+        "schema_registry_port", "schema_registry_rest_tls", "schema_registry_rest_user"))
+    errors.extend(_rest_user_errors("schema_registry", hosts))
     if hosts and not any(h.get("schema_registry_leader_eligible", True) for h in hosts.values()):
         errors.append("no Schema Registry host may become leader (schema_registry_leader_eligible is false on all); "
                       "nothing could register a schema")
@@ -204,7 +282,8 @@ def ksqldb_errors(hosts: dict[str, dict[str, Any]], broker_count: int, tls_requi
     ``ksqldb_*`` variables, and ``ksqldb_schema_registry_url``)."""
     errors = _cluster_errors("ksqldb", hosts, (
         "ksqldb_service_id", "ksqldb_replication_factor", "ksqldb_port", "ksqldb_rest_tls",
-        "ksqldb_schema_registry_url", "ksqldb_queries_file"))
+        "ksqldb_schema_registry_url", "ksqldb_queries_file", "ksqldb_rest_user"))
+    errors.extend(_rest_user_errors("ksqldb", hosts))
     for host in sorted(hosts):
         info = hosts[host]
         service_id = info.get("ksqldb_service_id", "ksql_")

@@ -125,25 +125,33 @@ def _host_settings(host: str, info: dict[str, Any], broker_count: int,
     return settings, errors
 
 
-def rest_user_errors(users: Any, chosen: Any = None, where: str = "") -> list[str]:
-    """What is wrong with the REST API's users (``kafka_connect_rest_users``, a list of ``{name,
-    password}``) and the one the role logs in as (``kafka_connect_rest_user``, empty for the first);
-    ``where`` starts each message. The messages never hold a password."""
+# what Jetty's PropertyUserStore (Schema Registry, ksqlDB) makes of a password: the text after the
+# first comma is roles, surrounding blanks are trimmed, and these prefixes name a hashed credential
+_JETTY_CREDENTIAL_PREFIXES = ("MD5:", "CRYPT:", "OBF:")
+_ROLE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def rest_user_errors(users: Any, chosen: Any = None, where: str = "", variable: str = "kafka_connect_rest",
+                     jetty: bool = False) -> list[str]:
+    """What is wrong with a REST API's users (``<variable>_users``, a list of ``{name, password}``,
+    with ``jetty`` also optional ``roles``) and the one the role logs in as (``<variable>_user``, empty
+    for the first); ``where`` starts each message. ``jetty``: the users file is Jetty's (Schema
+    Registry, ksqlDB), which reads a comma as the start of the roles. The messages never hold a password."""
     if users in (None, ""):
         users = []
     if not isinstance(users, list):
-        return ["%skafka_connect_rest_users must be a list of {name, password}, got %s" % (where, type(users).__name__)]
+        return ["%s%s_users must be a list of {name, password}, got %s" % (where, variable, type(users).__name__)]
     errors: list[str] = []
     names: list[str] = []
     for index, user in enumerate(users):
-        at = "%skafka_connect_rest_users[%d]" % (where, index)
+        at = "%s%s_users[%d]" % (where, variable, index)
         if not isinstance(user, dict):
             errors.append("%s must be a mapping with name and password" % at)
             continue
         name = user.get("name")
-        if not isinstance(name, str) or not _USER.fullmatch(name):
-            errors.append("%s.name %r must be a user name without ':', whitespace or control characters (HTTP basic "
-                          "auth sends name:password)" % (at, name))
+        if not isinstance(name, str) or not _USER.fullmatch(name) or (jetty and ("=" in name or "#" in name[:1])):
+            errors.append("%s.name %r must be a user name without ':', %swhitespace or control characters (HTTP basic "
+                          "auth sends name:password)" % (at, name, "'=', a leading '#', " if jetty else ""))
         elif name in names:
             errors.append("%s.name %r is declared twice" % (at, name))
         else:
@@ -151,12 +159,20 @@ def rest_user_errors(users: Any, chosen: Any = None, where: str = "") -> list[st
         password = user.get("password")
         if not isinstance(password, str) or not password:
             errors.append("%s.password must be a non-empty string (quote a number)" % at)
+        elif jetty and ("," in password or password != password.strip() or password.startswith(_JETTY_CREDENTIAL_PREFIXES)
+                        or re.search(r"[\x00-\x1f\x7f]", password)):
+            errors.append("%s.password cannot be kept in Jetty's users file: no ',', control characters, leading or "
+                          "trailing blanks, and no %s prefix" % (at, "/".join(_JETTY_CREDENTIAL_PREFIXES)))
+        roles = user.get("roles", ["user"])
+        if jetty and (not isinstance(roles, list) or not roles or not all(isinstance(r, str) and _ROLE.fullmatch(r) for r in roles)):
+            errors.append("%s.roles must be a non-empty list of role names (letters, digits, '.', '_', '-'), got %r"
+                          % (at, roles))
     if chosen not in (None, ""):
         if not users:
-            errors.append("%skafka_connect_rest_user %r names a user but kafka_connect_rest_users is empty" % (where, chosen))
+            errors.append("%s%s_user %r names a user but %s_users is empty" % (where, variable, chosen, variable))
         elif chosen not in names:
-            errors.append("%skafka_connect_rest_user %r is not one of kafka_connect_rest_users (%s)"
-                          % (where, chosen, ", ".join(names) or "none valid"))
+            errors.append("%s%s_user %r is not one of %s_users (%s)"
+                          % (where, variable, chosen, variable, ", ".join(names) or "none valid"))
     return errors
 
 

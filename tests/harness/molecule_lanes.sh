@@ -24,16 +24,14 @@ logdir=.cache/molecule
 mkdir -p "$logdir"
 
 # the queue's order: about the seconds each job takes with two lanes busy, estimated from runs of
-# one job or two; in a fresh-clone make test (49 min 29 s in all, 12-03, de2bf98) they took:
-# integration 867, kubernetes 860 (then with Connect, Schema Registry and ksqlDB pods; about 100 s
-# more since, for the REST steps against a stand-in worker), migration 833, dedicated 776 (Connect
-# with basic auth and a secret rotation), security 737, rebalance 514, openshift 273 (then without
-# services; about 400 alone since it deploys Connect, Schema Registry and ksqlDB over TLS); confluent is
+# one job or two; in a fresh-clone make test (50 min 20 s in all, 12-03, 5488ae6) they took:
+# integration 682, kubernetes 873, migration 712, dedicated 777, security 688, rebalance 537,
+# openshift 469 (it deploys Connect, Schema Registry and ksqlDB over TLS since); confluent is
 # skipped here (no archive)
 weight() {
   case "$1" in
     migration) echo 830 ;; security) echo 740 ;; integration) echo 860 ;; rebalance) echo 510 ;;
-    dedicated) echo 770 ;; confluent) echo 10 ;; kubernetes) echo 950 ;; openshift) echo 400 ;; *) echo 300 ;;
+    dedicated) echo 770 ;; confluent) echo 10 ;; kubernetes) echo 950 ;; openshift) echo 470 ;; *) echo 300 ;;
   esac
 }
 

@@ -119,6 +119,13 @@ CASES = [
         group_vars={"platform_tls_internal_ca": True},
         services={"ksqldb": {"q1": {"ksqldb_schema_registry_url": "http://sr1:8081", "ksqldb_keystore_password": "x"}}}),
      "q1: ksqldb_schema_registry_url http://sr1:8081 is plain http"),
+    ("Schema Registry instances with different REST users", dict(services={"schema_registry": {
+        "sr1": {"schema_registry_rest_users": [{"name": "ops", "password": "Pw-one"}]},
+        "sr2": {"schema_registry_rest_users": [{"name": "ops", "password": "Pw-two"}]}}}),
+     "sr2: schema_registry_rest_users differs from sr1's for ops"),
+    ("a ksqlDB REST password Jetty would read as roles", dict(services={"ksqldb": {
+        "q1": {"ksqldb_rest_users": [{"name": "ops", "password": "pw,admin"}]}}}),
+     "q1: ksqldb_rest_users[0].password cannot be kept in Jetty's users file"),
     ("a Connect cluster name Kubernetes cannot use", dict(group_vars={"platform_target": "kubernetes"}, services={
         "kafka_connect": {"w1": {"kafka_connect_cluster": "CDC_1"}}}),
      "kafka_connect_cluster 'CDC_1' makes the StatefulSet name 'kafka-connect-CDC_1'"),
@@ -142,6 +149,8 @@ def test_bad_inventory_stops_before_any_change(tmp_path, kwargs, message):
     assert message in output, output[-3000:]
     # the first play (read-only checks) is where it stopped
     assert "Deploy the KRaft controllers" not in output, output[-3000:]
+    # the REST passwords of the cases above are named in no message
+    assert not any(secret in output for secret in ("Pw-one", "Pw-two", "pw,admin"))
 
 
 def test_a_ksqldb_service_id_change_stops_before_any_change(tmp_path):

@@ -57,3 +57,27 @@ def test_units_start_the_archives_scripts_as_the_service_user(node):
     assert "ExecStart=/opt/confluent/current/bin/ksql-server-start /etc/kafka/ksqldb/ksql-server.properties" in ksql
     values = properties.parse_java_properties(node.file("/etc/kafka/ksqldb/ksql-server.properties").content_string)
     assert values["ksql.service.id"] == "ksql_" and values["ksql.queries.file"] == "/etc/kafka/ksqldb/queries.sql"
+
+
+@pytest.mark.parametrize("service, realm, option, user, password, roles", [
+    ("schema-registry", "SchemaRegistry-Props", "SCHEMA_REGISTRY_OPTS", "registry-ops", "Sr-units-s3cret", "user"),
+    ("ksqldb", "KsqlServer-Props", "KSQL_OPTS", "ksql-ops", "Ksql-units-s3cret", "admin,user"),
+])
+def test_basic_auth_files_are_the_service_users_alone_and_named_by_the_unit(node, service, realm, option, user, password, roles):
+    """schema_registry_rest_users / ksqldb_rest_users: the login config (the product's realm, Jetty's
+    property-file login module of Confluent 7) and the users file, 0600 and the service user's; the unit
+    names the login config and the properties turn basic auth on; no password outside the users file."""
+    jaas = node.file("/etc/kafka/%s/rest-jaas.conf" % service)
+    users = node.file("/etc/kafka/%s/rest-users.properties" % service)
+    for found in (jaas, users):
+        assert (found.user, found.group, found.mode) == ("kafka", "kafka", 0o600)
+    assert jaas.content_string.startswith(realm + " {\n  org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required")
+    assert 'file="/etc/kafka/%s/rest-users.properties";' % service in jaas.content_string
+    assert properties.parse_java_properties(users.content_string) == {user: "%s,%s" % (password, roles)}
+    unit = node.file("/etc/systemd/system/%s.service" % service).content_string
+    line = next(line for line in unit.splitlines() if line.startswith('Environment="%s=' % option))
+    assert "-Djava.security.auth.login.config=/etc/kafka/%s/rest-jaas.conf" % service in line
+    filename = FILES[service][0]
+    values = properties.parse_java_properties(node.file("/etc/kafka/%s/%s" % (service, filename)).content_string)
+    assert (values["authentication.method"], values["authentication.realm"], values["authentication.roles"]) == ("BASIC", realm, roles)
+    assert password not in unit and password not in str(values)

@@ -171,9 +171,27 @@ def test_service_pods_get_their_tls_material_from_the_internal_ca():
         assert probe.get("httpGet", {}).get("scheme", "HTTPS") == "HTTPS" and "http://" not in json.dumps(probe)
         start = objects("v1", "ConfigMap")["%s-scripts" % sts]["data"]["start.sh"]
         assert 'cp "/opt/kafkaops/tls-source/keystore-${ordinal}.p12" /etc/kafka/tls/%s-keystore.p12' % store in start
+    # HTTP basic auth on Schema Registry and ksqlDB: the login files in a Secret, the JVM option, the probe logs in
+    for sts, realm, option, roles in (("events-schema-registry", "SchemaRegistry-Props", "SCHEMA_REGISTRY_OPTS", "user"),
+                                      ("events-ksqldb", "KsqlServer-Props", "KSQL_OPTS", "admin")):
+        login = {k: base64.b64decode(v).decode() for k, v in secrets["%s-rest-auth" % sts]["data"].items()}
+        assert sorted(login) == ["probe-authorization", "rest-jaas.conf", "rest-users.properties"]
+        assert login["rest-jaas.conf"].startswith(realm + " {")
+        assert 'file="/opt/kafkaops/rest-auth/rest-users.properties"' in login["rest-jaas.conf"]
+        container = sets[sts]["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert "-Djava.security.auth.login.config=/opt/kafkaops/rest-auth/rest-jaas.conf" in env[option].split()
+        assert "/opt/kafkaops/rest-auth/probe-authorization" in container["readinessProbe"]["exec"]["command"][2]
+        config_name = SERVICES[sts][1]
+        config = properties(base64.b64decode(secrets["%s-config" % sts]["data"][config_name]).decode())
+        assert (config["authentication.method"], config["authentication.realm"], config["authentication.roles"]) == (
+            "BASIC", realm, roles)
     # ksqlDB reaches the registry's Service over https
     ksql = properties(base64.b64decode(secrets["events-ksqldb-config"]["data"]["ksql-server.properties"]).decode())
     assert ksql["ksql.schema.registry.url"] == "https://events-schema-registry.%s.svc.cluster.local:8081" % NAMESPACE
+    # and logs in to it as the registry's own login user
+    assert ksql["ksql.schema.registry.basic.auth.credentials.source"] == "USER_INFO"
+    assert ksql["ksql.schema.registry.basic.auth.user.info"] == "registry-ops:Svc-s3cret-OC"
 
 
 def test_tls_material_and_credentials_live_in_secrets():

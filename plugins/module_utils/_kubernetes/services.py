@@ -238,19 +238,20 @@ def authenticated_probe(port: int, path: str, header_file: str, tls: bool = Fals
 
 def _probe(spec: Spec) -> Dict[str, Any]:
     scheme = "HTTPS" if spec.get("tls") else "HTTP"
-    if spec["kind"] == "connect" and spec.get("probe_authorization"):
-        command = authenticated_probe(spec["port"], "/connectors", "%s/%s" % (spec["auth_dir"], PROBE_AUTHORIZATION),
-                                      tls=bool(spec.get("tls")))
-        return {"exec": {"command": ["/bin/bash", "-c", command]}}
-    if spec["kind"] == "connect":
-        return {"httpGet": {"path": "/connectors", "port": "rest", "scheme": scheme}}
-    if spec["kind"] == "ksqldb":
-        return {"httpGet": {"path": "/healthcheck", "port": "rest", "scheme": scheme}}
+    header_file = "%s/%s" % (spec.get("auth_dir"), PROBE_AUTHORIZATION) if spec.get("probe_authorization") else None
+    if spec["kind"] in ("connect", "ksqldb"):
+        path = "/connectors" if spec["kind"] == "connect" else "/healthcheck"
+        if header_file:
+            command = authenticated_probe(spec["port"], path, header_file, tls=bool(spec.get("tls")))
+            return {"exec": {"command": ["/bin/bash", "-c", command]}}
+        return {"httpGet": {"path": path, "port": "rest", "scheme": scheme}}
     # Schema Registry: read the canary subject from the store; 40401 (no such subject) only proves that the
     # store answered, which is all a pod can show before the role registered the canary
     url = "%s://localhost:%d/subjects/%s/versions/latest" % (scheme.lower(), int(spec["port"]), spec["canary_subject"])
-    script = ('code=$(curl -sk -o /tmp/probe -w "%%{http_code}" %s) || exit 1; '
-              '[ "$code" = 200 ] || { [ "$code" = 404 ] && grep -q "\\"error_code\\":40401" /tmp/probe; }') % shlex.quote(url)
+    login = ' -H @<(printf "Authorization: %%s\\n" "$(cat %s)")' % shlex.quote(header_file) if header_file else ""
+    script = ('code=$(curl -sk%s -o /tmp/probe -w "%%{http_code}" %s) || exit 1; '
+              '[ "$code" = 200 ] || { [ "$code" = 404 ] && grep -q "\\"error_code\\":40401" /tmp/probe; }') % (
+        login.replace("%%", "%%%%"), shlex.quote(url))
     return {"exec": {"command": ["/bin/bash", "-c", script]}}
 
 

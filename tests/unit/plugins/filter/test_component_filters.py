@@ -56,6 +56,11 @@ def test_connect_rest_auth_filter():
     assert found["files"][1]["content"] == "ops=pw\n"
     with pytest.raises(AnsibleFilterError, match="kafka_connect_rest_auth: kafka_connect_rest_users.0..name 'a:b'"):
         CONNECT["kafka_connect_rest_auth"]([{"name": "a:b", "password": "pw"}], directory="/c")
+    found = CONFLUENT["kafka_confluent_rest_auth"]([{"name": "ops", "password": "pw"}], "ksqldb",
+                                                   directory="/etc/kafka/ksqldb", version="7.9.0")
+    assert found["properties"]["authentication.realm"] == "KsqlServer-Props" and len(found["files"]) == 2
+    with pytest.raises(AnsibleFilterError, match="kafka_confluent_rest_auth: ksqldb_rest_users.0..password cannot be kept"):
+        CONFLUENT["kafka_confluent_rest_auth"]([{"name": "ops", "password": "a,b"}], "ksqldb", directory="/c", version="7.9.0")
 
 
 def test_connect_plugins_filter():

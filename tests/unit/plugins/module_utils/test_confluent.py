@@ -173,3 +173,70 @@ def test_ksqldb_keys_are_the_products_own():
                                                   queries_file="/q.sql"))
     assert unknown(properties, "ksqldb.keys", KSQLDB_KAFKA_CLIENT_KEYS) == []
     assert unknown({"ksql.service_id": "x"}, "ksqldb.keys", KSQLDB_KAFKA_CLIENT_KEYS) == ["ksql.service_id"]
+
+
+# -- HTTP basic auth on the REST API (rest-utils: Jetty's JAAS property-file login) --------------------
+USERS = [{"name": "ops", "password": "Ops-pw"}, {"name": "ci", "password": "Ci-pw", "roles": ["developer", "user"]}]
+
+
+@pytest.mark.parametrize("role, realm", [("schema_registry", "SchemaRegistry-Props"), ("ksqldb", "KsqlServer-Props")])
+def test_rest_auth_files_option_and_properties(role, realm):
+    found = cf.rest_auth(role, USERS, "/etc/kafka/x", "7.9.0")
+    jaas, users = found["files"]
+    assert jaas["path"] == "/etc/kafka/x/rest-jaas.conf" and users["path"] == "/etc/kafka/x/rest-users.properties"
+    assert jaas["content"] == ('%s {\n  org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required\n'
+                               '  file="/etc/kafka/x/rest-users.properties";\n};\n' % realm)
+    from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
+    assert props.parse_java_properties(users["content"]) == {"ops": "Ops-pw,user", "ci": "Ci-pw,developer,user"}
+    assert found["jvm_options"] == ["-Djava.security.auth.login.config=/etc/kafka/x/rest-jaas.conf"]
+    assert found["properties"] == {"authentication.method": "BASIC", "authentication.realm": realm,
+                                   "authentication.roles": "developer,user"}
+    # Jetty 12 (Confluent Platform 8) moved the login module
+    assert "org.eclipse.jetty.security.jaas.spi.PropertyFileLoginModule required" in \
+        cf.rest_auth(role, USERS, "/etc/kafka/x", "8.0.1")["files"][0]["content"]
+    # no users: nothing to write, the files are removed, the API is open
+    assert cf.rest_auth(role, [], "/etc/kafka/x", "7.9.0") == {
+        "files": [], "paths": ["/etc/kafka/x/rest-jaas.conf", "/etc/kafka/x/rest-users.properties"],
+        "jvm_options": [], "properties": {}}
+    # the properties are the product's own keys
+    assert unknown(found["properties"], "%s.keys" % role) == []
+
+
+def test_ksqldb_logs_in_to_a_registry_with_basic_auth():
+    found = cf.ksqldb_properties(ksqldb_spec(schema_registry_user_info="registry-ops:pw"))
+    assert found["ksql.schema.registry.basic.auth.credentials.source"] == "USER_INFO"
+    assert found["ksql.schema.registry.basic.auth.user.info"] == "registry-ops:pw"
+    assert unknown(found, "ksqldb.keys", KSQLDB_KAFKA_CLIENT_KEYS) == []
+    # no registry URL: nothing to log in to
+    bare = cf.ksqldb_properties(ksqldb_spec(schema_registry_url="", schema_registry_user_info="registry-ops:pw"))
+    assert not any(k.startswith("ksql.schema.registry.") for k in bare)
+
+
+@pytest.mark.parametrize("users, message", [
+    ([{"name": "a", "password": "x,admin"}], "password cannot be kept in Jetty's users file"),
+    ([{"name": "a", "password": " x"}], "password cannot be kept"),
+    ([{"name": "a", "password": "OBF:1v2j"}], "password cannot be kept"),
+    ([{"name": "a=b", "password": "x"}], "must be a user name without ':', '='"),
+    ([{"name": "a", "password": "x", "roles": []}], "roles must be a non-empty list"),
+    ([{"name": "a", "password": "x", "roles": ["a b"]}], "roles must be a non-empty list"),
+])
+def test_rest_auth_refuses_what_jettys_users_file_cannot_hold(users, message):
+    with pytest.raises(cf.ConfluentError, match=message) as caught:
+        cf.rest_auth("ksqldb", users, "/etc/kafka/x", "7.9.0")
+    assert "x,admin" not in str(caught.value) and "OBF:1v2j" not in str(caught.value)
+    with pytest.raises(cf.ConfluentError, match="not a version"):
+        cf.rest_auth("ksqldb", USERS, "/etc/kafka/x", "latest")
+    with pytest.raises(cf.ConfluentError, match="absolute path"):
+        cf.rest_auth("ksqldb", USERS, "etc", "7.9.0")
+
+
+def test_every_instance_must_have_the_same_rest_users():
+    same = {"schema_registry_rest_users": USERS, "schema_registry_keystore_password": "pw"}
+    assert cf.schema_registry_errors({"sr1": same, "sr2": same}, 3, True) == []
+    other = dict(same, schema_registry_rest_users=[USERS[0], dict(USERS[1], password="Other-pw")])
+    errors = cf.schema_registry_errors({"sr1": same, "sr2": other}, 3, True)
+    assert errors == ["sr2: schema_registry_rest_users differs from sr1's for ci; every instance must have the same users "
+                      "(they forward requests to each other with the caller's credentials)"]
+    assert not any("Other-pw" in e or "Ci-pw" in e for e in errors)
+    errors = cf.ksqldb_errors({"k1": {"ksqldb_rest_users": USERS, "ksqldb_rest_user": "nobody"}}, 3, False)
+    assert errors == ["k1: ksqldb_rest_user 'nobody' is not one of ksqldb_rest_users (ops, ci)"]

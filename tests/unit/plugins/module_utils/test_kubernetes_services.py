@@ -370,3 +370,54 @@ def test_the_authenticated_probe_passes_only_on_200_with_the_header(tmp_path):
         assert subprocess.run(["bash", "-c", command], check=False, capture_output=True, timeout=20).returncode != 0
     finally:
         server.server_close()
+
+
+@pytest.mark.parametrize("kind, component, path, status, body", [
+    ("schema-registry", "schema-registry", "/subjects/_kafkaops_canary-value/versions/latest", 404,
+     b'{"error_code":40401,"message":"Subject not found."}'),
+    ("ksqldb", "ksqldb", "/healthcheck", 200, b'{"isHealthy":true}'),
+])
+def test_schema_registry_and_ksqldb_probes_log_in_with_basic_auth(tmp_path, kind, component, path, status, body):
+    """With REST users the pods' probes send the Authorization header read from the login Secret, and pass
+    only when the server accepts it (a local HTTP server standing in for the product's REST API)."""
+    import base64
+    import http.server
+    import threading
+
+    good = "Basic " + base64.b64encode(b"ops:pw").decode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ok = self.headers.get("Authorization") == good and self.path == path
+            payload = body if ok else b'{"error_code":401,"message":"Unauthorized"}'
+            self.send_response(status if ok else 401)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        spec = connect_spec(kind=kind, component=component, port=port, plugins=[], files={},
+                            canary_subject="_kafkaops_canary-value", state_dir="/var/lib/kafka/ksqldb",
+                            auth_files={"rest-jaas.conf": "X {};\n", "rest-users.properties": "ops=pw,user\n"},
+                            auth_dir="/opt/kafkaops/rest-auth", probe_authorization=good)
+        objects = by_kind(svc.manifests(spec))
+        assert sorted(objects["Secret"]["kafka-%s-rest-auth" % component]["stringData"]) == [
+            "probe-authorization", "rest-jaas.conf", "rest-users.properties"]
+        container = objects["StatefulSet"]["kafka-%s" % component]["spec"]["template"]["spec"]["containers"][0]
+        command = container["readinessProbe"]["exec"]["command"][2]
+        header = tmp_path / "probe-authorization"
+        command = command.replace("/opt/kafkaops/rest-auth/probe-authorization", str(header)).replace("localhost", "127.0.0.1")
+        for value, passes in ((good, True), ("Basic " + base64.b64encode(b"ops:wrong").decode(), False)):
+            header.write_text(value)
+            result = subprocess.run(["bash", "-c", command], cwd=str(tmp_path), capture_output=True, text=True, timeout=20,
+                                    check=False)
+            assert (result.returncode == 0) == passes, (value, result.returncode, result.stderr)
+    finally:
+        server.shutdown()
+        server.server_close()
