@@ -7,6 +7,8 @@ SHELL := /bin/bash
 
 KAFKA_VERSION ?= 4.3.1
 KAFKA_ZK_VERSION ?= 3.9.2
+# the release the reliability scenario deploys first and upgrades from (to KAFKA_VERSION)
+KAFKA_UPGRADE_FROM ?= 4.2.0
 VENV := $(CURDIR)/.cache/venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
@@ -33,6 +35,7 @@ bootstrap:
 dist: bootstrap
 	@tests/harness/kafka_dist.sh $(KAFKA_VERSION) >/dev/null
 	@tests/harness/kafka_dist.sh $(KAFKA_ZK_VERSION) >/dev/null
+	@tests/harness/kafka_dist.sh $(KAFKA_UPGRADE_FROM) >/dev/null
 	@tests/harness/maven_artifact.sh io.debezium:debezium-connector-postgres:3.6.1.Final:tar.gz:plugin >/dev/null
 
 image: bootstrap

@@ -113,8 +113,11 @@ class KafkaAdmin:
         high_watermark = partition.get("high_watermark", -1)
 
         def replicas(key: str) -> list[dict[str, Any]]:
+            # the timestamps (ms, the leader's clock; -1 when unknown) are KIP-836's, from Kafka 3.3
             return [{"id": r.get("replica_id"), "log_end_offset": r.get("log_end_offset"),
-                     "lag": (high_watermark - r["log_end_offset"]) if r.get("log_end_offset", -1) >= 0 else None}
+                     "lag": (high_watermark - r["log_end_offset"]) if r.get("log_end_offset", -1) >= 0 else None,
+                     "last_fetch_timestamp": r.get("last_fetch_timestamp", -1),
+                     "last_caught_up_timestamp": r.get("last_caught_up_timestamp", -1)}
                     for r in partition.get(key, [])]
 
         return {"leader_id": partition.get("leader_id"), "leader_epoch": partition.get("leader_epoch"),
@@ -251,7 +254,9 @@ class KafkaAdmin:
         if not wanted:
             return {}
         try:
-            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), n) for n in wanted])
+            # every source but Kafka's defaults: kafka-python's own default filter ("modified") also
+            # leaves out what a broker's server.properties sets (STATIC_BROKER_CONFIG)
+            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), n) for n in wanted], config_filter="all")
         except Exception as exc:
             raise _admin_error("describe %s configs" % resource_type, exc) from exc
         found = answer.get(resource_type.lower(), {})
@@ -341,6 +346,54 @@ class KafkaAdmin:
                         key = (topic["name"], part["partition_index"])
                         sizes[key] = max(sizes.get(key, 0), part.get("partition_size", 0))
         return sizes
+
+    def features(self) -> dict:
+        """The cluster's finalized feature levels and each broker's supported range (ApiVersions,
+        asked of every registered broker): ``{"finalized": {name: level}, "supported": {name: {broker: (min, max)}}}``."""
+        from kafka.protocol.metadata import ApiVersionsRequest
+
+        admin = self.raw
+        finalized: dict[str, int] = {}
+        supported: dict[str, dict[int, tuple]] = {}
+        try:
+            for broker in self.cluster()["brokers"]:
+                async def ask(node: int = broker["id"]) -> Any:
+                    request = ApiVersionsRequest(client_software_name="kafkaops-platform", client_software_version="1",
+                                                 min_version=3)
+                    return await admin._manager.send(request, node_id=node)
+
+                answer = admin._manager.run(ask)
+                if answer.error_code:
+                    raise KafkaAdminError("broker %s answered ApiVersions with error code %d" % (broker["id"], answer.error_code))
+                for feature in answer.supported_features or []:
+                    supported.setdefault(feature.name, {})[broker["id"]] = (feature.min_version, feature.max_version)
+                for feature in answer.finalized_features or []:
+                    finalized[feature.name] = max(finalized.get(feature.name, 0), feature.max_version_level)
+        except Exception as exc:
+            raise _admin_error("describe features", exc) from exc
+        return {"finalized": finalized, "supported": supported}
+
+    def update_feature(self, name: str, level: int, validate_only: bool = False) -> None:
+        """Raise the finalized level of feature ``name`` (UpdateFeatures through the active controller)."""
+        try:
+            answer = self.raw.update_features({name: ("UPGRADE", int(level))}, validate_only=validate_only,
+                                              timeout_ms=self._timeout_ms)
+        except Exception as exc:
+            raise _admin_error("update feature %s" % name, exc) from exc
+        if answer.get(name, "OK") != "OK":
+            raise KafkaAdminError("update feature %s to %d: %s" % (name, level, answer[name]))
+
+    def log_dir_states(self) -> list:
+        """Every broker's log directories and whether each works (DescribeLogDirs without partitions):
+        ``[{"broker", "log_dirs": [{"log_dir", "error_code"}]}]``, error code 56 (KAFKA_STORAGE_ERROR)
+        for an offline directory."""
+        try:
+            answer = self.raw.describe_log_dirs(topic_partitions={})
+        except Exception as exc:
+            raise _admin_error("describe log dirs", exc) from exc
+        return [{"broker": broker.get("broker"),
+                 "log_dirs": [{"log_dir": d.get("log_dir"), "error_code": d.get("error_code", 0)}
+                              for d in broker.get("log_dirs", [])]} for broker in answer]
 
     # -- reassignments -----------------------------------------------------------------------------
     def reassignments(self) -> dict:

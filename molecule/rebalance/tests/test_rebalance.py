@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
+from playbook_runs import Playbooks
 from proctree import stop_tree
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin
@@ -60,31 +59,8 @@ def write_extra_inventory():
     return path
 
 
-def playbook(name, extra_vars=None, inventories=(), background=False):
-    """Run playbooks/<name> on the scenario's inventory with the JSON callback."""
-    runs = STATE.setdefault("runs", 0) + 1
-    STATE["runs"] = runs
-    varfile = os.path.join(CONF["workdir"], "rebalance-vars-%d.json" % runs)
-    with open(varfile, "w") as handle:
-        json.dump(extra_vars or {}, handle)
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook")]
-    for source in list(CONF["inventory"]) + list(inventories):
-        cmd += ["-i", source]
-    cmd += ["-e", "@" + varfile, os.path.join(CONF["project"], "playbooks", name)]
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1")
-    if background:
-        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started = time.monotonic()
-    process = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
-    report = json.loads(process.stdout[process.stdout.index("{"):]) if "{" in process.stdout else {}
-    failed = [(task["task"]["name"], host, result.get("msg"))
-              for play in report.get("plays", []) for task in play["tasks"]
-              for host, result in task["hosts"].items() if result.get("failed")]
-    assert process.returncode == 0, "%s failed (rc %d): %s\n%s" % (name, process.returncode, failed, process.stderr[-3000:])
-    report["seconds"] = round(time.monotonic() - started, 1)
-    print("%s: %ss, changed per host %s" % (name, report["seconds"],
-                                            {h: s["changed"] for h, s in sorted(report["stats"].items())}))
-    return report
+PLAYBOOKS = Playbooks(CONF["project"], CONF["inventory"], CONF["workdir"], "rebalance")
+playbook = PLAYBOOKS.run
 
 
 def task_results(report, name):

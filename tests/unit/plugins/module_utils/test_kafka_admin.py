@@ -300,3 +300,137 @@ def test_describe_group_errors_name_the_group_and_what_to_do(group_admin):
     GroupClient.answers = [TimeoutError("no answer")]
     with pytest.raises(KafkaAdminError, match="describe group schema-registry: TimeoutError: no answer"):
         group_admin.describe_group("schema-registry")
+
+
+# -- features: ApiVersions asked of every registered broker, UpdateFeatures through the controller --
+class FeatureClient(FakeClient):
+    """FakeClient (describe_cluster, update_features) with kafka-python 3's connection manager:
+    ``versions`` is each broker's ApiVersions answer by node id (an exception in it is raised)."""
+
+    versions: dict = {}
+    sent: list = []
+
+    def __init__(self, **config):
+        super().__init__(**config)
+        self._manager = self
+
+    def run(self, coroutine_function):
+        import asyncio
+        return asyncio.run(coroutine_function())
+
+    async def send(self, request, node_id=None):
+        FeatureClient.sent.append((request, node_id))
+        answer = FeatureClient.versions[node_id]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def api_versions(supported=(), finalized=()):
+    """An ApiVersions answer: ``supported`` (name, min, max), ``finalized`` (name, level)."""
+    return types.SimpleNamespace(
+        error_code=0,
+        supported_features=[types.SimpleNamespace(name=n, min_version=low, max_version=high) for n, low, high in supported],
+        finalized_features=[types.SimpleNamespace(name=n, min_version_level=1, max_version_level=level)
+                            for n, level in finalized] or None)
+
+
+@pytest.fixture
+def feature_admin(monkeypatch):
+    monkeypatch.setattr(kafka_admin, "KafkaAdminClient", FeatureClient)
+    monkeypatch.setattr(kafka_admin, "HAS_KAFKA", True)
+    monkeypatch.setattr(FakeClient, "answers", {})
+    monkeypatch.setattr(FakeClient, "requests", [])
+    monkeypatch.setattr(FeatureClient, "versions", {})
+    monkeypatch.setattr(FeatureClient, "sent", [])
+    with KafkaAdmin(["b1:9092"], request_timeout=7) as connected:
+        yield connected
+
+
+def test_features_ask_every_broker_and_merge_their_answers(feature_admin):
+    from kafka.protocol.metadata import ApiVersionsRequest
+
+    FakeClient.answers["describe_cluster"] = {"brokers": [{"node_id": 3}, {"broker_id": 1}, {"node_id": 2}]}
+    FeatureClient.versions = {
+        1: api_versions([("metadata.version", 7, 30), ("kraft.version", 0, 1)], [("metadata.version", 29), ("kraft.version", 1)]),
+        # a broker that learnt of the new finalized level first: the highest is kept, whatever the order
+        2: api_versions([("metadata.version", 7, 30), ("kraft.version", 0, 1)], [("metadata.version", 30)]),
+        3: api_versions([("metadata.version", 7, 29)], [("metadata.version", 29)]),
+    }
+    assert feature_admin.features() == {
+        "finalized": {"metadata.version": 30, "kraft.version": 1},
+        "supported": {"metadata.version": {1: (7, 30), 2: (7, 30), 3: (7, 29)}, "kraft.version": {1: (0, 1), 2: (0, 1)}}}
+    assert [node for _request, node in FeatureClient.sent] == [1, 2, 3]  # one request per broker, to that broker
+    assert all(isinstance(request, ApiVersionsRequest) for request, _node in FeatureClient.sent)
+    assert FeatureClient.sent[0][0].client_software_name == "kafkaops-platform"
+    assert [name for name, _args, _kwargs in FakeClient.requests] == ["describe_cluster"]
+
+
+def test_features_of_brokers_that_advertise_none(feature_admin):
+    FakeClient.answers["describe_cluster"] = {"brokers": [{"node_id": 1}]}
+    FeatureClient.versions = {1: types.SimpleNamespace(error_code=0, supported_features=None, finalized_features=None)}
+    assert feature_admin.features() == {"finalized": {}, "supported": {}}
+    FakeClient.answers["describe_cluster"] = {"brokers": []}
+    assert feature_admin.features() == {"finalized": {}, "supported": {}}
+    assert len(FeatureClient.sent) == 1
+
+
+def test_features_failures_say_what_failed(feature_admin):
+    FakeClient.answers["describe_cluster"] = {"brokers": [{"node_id": 1}, {"node_id": 2}]}
+    FeatureClient.versions = {1: api_versions([("metadata.version", 7, 30)]), 2: TimeoutError("no answer from 2")}
+    with pytest.raises(KafkaAdminError) as caught:
+        feature_admin.features()
+    assert str(caught.value) == "describe features: TimeoutError: no answer from 2"
+
+    def refuse(*args, **kwargs):
+        raise NotControllerError("gone")
+
+    FakeClient.answers["describe_cluster"] = refuse
+    with pytest.raises(KafkaAdminError, match="^describe features: .*NotControllerError"):
+        feature_admin.features()
+
+
+@pytest.mark.parametrize("validate_only", [False, True])
+def test_update_feature_raises_the_level(admin, validate_only):
+    FakeClient.answers["update_features"] = {"metadata.version": "OK"}
+    assert admin.update_feature("metadata.version", 30, validate_only=validate_only) is None
+    assert FakeClient.requests == [("update_features", ({"metadata.version": ("UPGRADE", 30)},),
+                                    {"validate_only": validate_only, "timeout_ms": 7000})]
+
+
+def test_update_feature_sends_an_int_level_and_takes_an_answer_without_the_feature_as_ok(admin):
+    FakeClient.answers["update_features"] = {}  # UpdateFeatures v2 answers without per-feature results
+    admin.update_feature("metadata.version", "30")
+    (_name, (updates,), kwargs), = FakeClient.requests
+    assert updates == {"metadata.version": ("UPGRADE", 30)}
+    assert kwargs["validate_only"] is False
+
+
+def test_update_feature_refused_names_the_feature_level_and_error(admin):
+    FakeClient.answers["update_features"] = {"metadata.version": "[Error 96] FeatureUpdateFailedError: Invalid update version 31"}
+    with pytest.raises(KafkaAdminError) as caught:
+        admin.update_feature("metadata.version", 31)
+    assert str(caught.value) == ("update feature metadata.version to 31: "
+                                 "[Error 96] FeatureUpdateFailedError: Invalid update version 31")
+
+
+def test_update_feature_failure_says_what_failed(admin):
+    def refuse(*args, **kwargs):
+        raise types.new_class("ClusterAuthorizationFailedError", (Exception,))("not allowed")
+
+    FakeClient.answers["update_features"] = refuse
+    with pytest.raises(KafkaAdminError) as caught:
+        admin.update_feature("metadata.version", 30)
+    assert str(caught.value).startswith("update feature metadata.version: ClusterAuthorizationFailedError: not allowed. ")
+
+
+def test_configs_ask_for_every_source_and_drop_the_defaults(admin):
+    FakeClient.answers["describe_configs"] = {"broker": {"1": {
+        "log.dirs": {"value": "/var/lib/kafka", "config_source": "STATIC_BROKER_CONFIG"},
+        "min.insync.replicas": {"value": "2", "config_source": "DYNAMIC_DEFAULT_BROKER_CONFIG"},
+        "num.io.threads": {"value": "8", "config_source": "DEFAULT_CONFIG"}}}}
+    assert admin.configs("broker", [1, 2]) == {"1": {"log.dirs": "/var/lib/kafka", "min.insync.replicas": "2"}, "2": {}}
+    (name, (resources,), kwargs), = FakeClient.requests
+    assert name == "describe_configs"
+    assert kwargs == {"config_filter": "all"}
+    assert [(r.resource_type.name, r.name) for r in resources] == [("BROKER", "1"), ("BROKER", "2")]

@@ -1,0 +1,53 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Running the collection's playbooks from a scenario's pytest module, as an operator would.
+
+A run gets the scenario's inventory and its extra variables in a file, reports through the JSON
+callback, and either runs to the end (its report returned, with ``failed``: the failed tasks as
+``(task, host, msg)``, and ``seconds``) or in the background (the process returned, to be killed
+half-way with proctree.stop_tree)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+class Playbooks:
+    def __init__(self, project: str, inventories, workdir: str, prefix: str) -> None:
+        self.project = project
+        self.inventories = list(inventories)
+        self.workdir = workdir
+        self.prefix = prefix
+        self.runs = 0
+
+    def run(self, name, extra_vars=None, inventories=(), background=False, expect_failure=False):
+        """Run playbooks/<name>; assert it succeeded (or failed, with ``expect_failure``)."""
+        self.runs += 1
+        varfile = os.path.join(self.workdir, "%s-vars-%d.json" % (self.prefix, self.runs))
+        with open(varfile, "w") as handle:
+            json.dump(extra_vars or {}, handle)
+        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook")]
+        for source in self.inventories + list(inventories):
+            cmd += ["-i", source]
+        cmd += ["-e", "@" + varfile, os.path.join(self.project, "playbooks", name)]
+        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1")
+        if background:
+            return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started = time.monotonic()
+        process = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+        report = json.loads(process.stdout[process.stdout.index("{"):]) if "{" in process.stdout else {}
+        report["failed"] = [(task["task"]["name"], host, result.get("msg"))
+                            for play in report.get("plays", []) for task in play["tasks"]
+                            for host, result in task["hosts"].items() if result.get("failed")]
+        if expect_failure:
+            assert process.returncode != 0, "%s succeeded, a failure was expected" % name
+        else:
+            assert process.returncode == 0, "%s failed (rc %d): %s\n%s" % (
+                name, process.returncode, report["failed"], process.stderr[-3000:])
+        report["seconds"] = round(time.monotonic() - started, 1)
+        print("%s: %ss, changed per host %s" % (name, report["seconds"],
+                                                {h: s["changed"] for h, s in sorted(report.get("stats", {}).items())}))
+        return report
