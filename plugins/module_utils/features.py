@@ -63,7 +63,7 @@ def release_level(version: str) -> int | None:
     key = tuple(int(part) for part in release.split("."))
     if key > max(tuple(int(p) for p in r.split(".")) for r in RELEASE_LATEST):
         return None
-    named = [level for name, level in LEVELS.items() if name.split("-")[0] == release]
+    named = [level for name, level in LEVELS.items() if name.split("-", maxsplit=1)[0] == release]
     return max(named) if named else 0
 
 

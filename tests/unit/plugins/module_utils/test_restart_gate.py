@@ -416,7 +416,6 @@ def test_judge_refuses_a_bad_phase(phase):
 # -- wait -------------------------------------------------------------------------------------------
 
 
-
 def answers(*items):
     """A check returning (or raising) ``items`` in turn, the last one for ever; ``calls`` counts."""
     items = list(items)

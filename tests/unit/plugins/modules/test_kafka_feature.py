@@ -28,7 +28,7 @@ class FakeAdmin:
     """The KafkaAdmin the module uses: ``state`` is what features() answers (an exception in it is
     raised); ``fail_at`` names the step that raises ``error``. Every call is kept in ``log``."""
 
-    state: object = None
+    state: object = {}
     fail_at = None
     error = KafkaAdminError("update feature metadata.version: InvalidUpdateVersionError: no")
     log: list = []
@@ -47,9 +47,10 @@ class FakeAdmin:
 
     def features(self):
         self.log.append(("features",))
-        if isinstance(self.state, Exception):
-            raise self.state
-        return self.state
+        answer = self.state
+        if isinstance(answer, BaseException):
+            raise answer  # pylint: disable=raising-bad-type
+        return answer
 
     def update_feature(self, name, level, validate_only=False):
         self.log.append(("update_feature", name, level, validate_only))
