@@ -5,11 +5,12 @@
 A run gets the scenario's inventory and its extra variables in a file, reports through the JSON
 callback, and either runs to the end (its report returned, with ``failed``: the failed tasks as
 ``(task, host, msg)``, and ``seconds``) or in the background (the process returned, to be killed
-half-way with proctree.stop_tree)."""
+half-way: :func:`kill_after_first_restart`)."""
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -51,3 +52,26 @@ class Playbooks:
         print("%s: %ss, changed per host %s" % (name, report["seconds"],
                                                 {h: s["changed"] for h, s in sorted(report.get("stats", {}).items())}))
         return report
+
+
+def start_times(hosts, service: str = "kafka-broker") -> dict:
+    """When ``service``'s main process started on each test host (systemd's monotonic timestamp)."""
+    return {host: subprocess.run(["podman", "exec", host, "systemctl", "show", "--property=ExecMainStartTimestampMonotonic",
+                                  "--value", service], capture_output=True, text=True, check=True).stdout.strip()
+            for host in hosts}
+
+
+def kill_after_first_restart(run, hosts, service: str = "kafka-broker", seconds: float = 900) -> None:
+    """SIGKILL a background playbook run (its whole process tree) as soon as ``service`` has been
+    restarted on one of ``hosts``, as a cancelled job or a closed laptop would stop it."""
+    from proctree import stop_tree
+
+    before = start_times(hosts, service)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and run.poll() is None:
+        if start_times(hosts, service) != before:
+            break
+        time.sleep(0.3)
+    assert run.poll() is None, "the run ended before any restart (rc %s)" % run.returncode
+    stop_tree(run.pid, signal.SIGKILL)
+    run.wait()

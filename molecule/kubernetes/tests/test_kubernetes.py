@@ -143,13 +143,16 @@ def test_a_property_change_rolls_the_pods_one_at_a_time_active_controller_last(s
     extra = {"platform_kubernetes_admin": True, "platform_kubernetes_admin_bootstrap": stand_in.bootstrap_servers,
              "kafka_broker_properties": {"num.partitions": 6, "log.retention.hours": 72}}
     report = playbook("site.yml", extra)
-    steps = task_names(report, r"^(Restart pod \d/\d: |Wait until every broker is back in sync after restarting )")
+    steps = task_names(report, r"^(Restart pod \d/\d: |Wait until the cluster allows restarting |"
+                               r"Wait until every broker is back in sync \(and the controller caught up\) after restarting )")
     restarted = [s.split(": ", 1)[1] for s in steps if s.startswith("Restart pod")]
     assert sorted(restarted) == sorted(before)
-    # each restart is followed by its health gate before the next pod goes
+    # each restart is preceded by the gate that lets it go down and followed by the gate that finds it
+    # back (kafka_restart_gate, asking the stand-in cluster) before the next pod goes
     assert steps == [s for pod in restarted for s in (
+        "Wait until the cluster allows restarting %s" % pod,
         "Restart pod %d/3: %s" % (restarted.index(pod) + 1, pod),
-        "Wait until every broker is back in sync after restarting %s" % pod)]
+        "Wait until every broker is back in sync (and the controller caught up) after restarting %s" % pod)]
     quorum = [r for play in report["plays"] for task in play["tasks"] if task["task"]["name"].endswith("Learn the active controller")
               for r in task["hosts"].values()]
     leader = quorum[0]["quorum"]["leader_id"]

@@ -8,9 +8,14 @@ d. site.yml with another value, killed (SIGKILL, the whole process tree) right a
    broker runs it: the next site.yml restarts exactly the brokers that still run the old value;
 g. the restart gate on an unhealthy cluster: with one broker stopped it refuses to let another go
    down (min.insync.replicas), with two controllers stopped it says the quorum has no leader, and
-   after the stopped ones start again it waits until they are back and caught up.
+   after the stopped ones start again it waits until they are back and caught up;
+c. rebalance.yml moves data onto broker 3 with a throttle; broker 3 is killed (SIGKILL) mid-move and
+   started again 20 s later; the move finishes, no throttle is left;
+b. upgrade.yml from 4.2.0 to 4.3.1, killed after its first restart and run again, then a downgrade
+   refused before any host changes.
 
-After a and d the messages are read back and counted: none lost, none duplicated, no failed send.
+After a, d, c and b the messages are read back and counted: none lost, none duplicated, no failed
+send (c counts its failed sends; a broker is down for 20 s there).
 What a broker runs is asked of the broker (DescribeConfigs), and the value expected is the one this
 module passes to site.yml. Figures are printed and written to .cache/molecule/reliability-figures.json
 (verify.yml shows them). Configuration comes from verify.yml in KAFKAOPS_RELIABILITY.
@@ -20,14 +25,13 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
+from kafka import KafkaProducer
 from numbered_load import NumberedLoad
-from playbook_runs import Playbooks
-from proctree import stop_tree
+from playbook_runs import Playbooks, kill_after_first_restart
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin
 
@@ -167,7 +171,7 @@ def test_a_property_change_rolls_every_node_under_load():
 def test_d_site_killed_after_its_first_restart_is_finished_by_the_next_run():
     load = start_load("reliability-d")
     run = playbook("site.yml", properties(101), background=True)
-    kill_after_first_restart(run)
+    kill_after_first_restart(run, HOSTS)
     after_kill = wait_for_answers(running_retention)
     stale = sorted(node for node, value in after_kill.items() if value != "101")
     print("killed after the first restart: brokers run %s" % after_kill)
@@ -179,26 +183,6 @@ def test_d_site_killed_after_its_first_restart_is_finished_by_the_next_run():
     assert sorted(r["node"] for r in rolls) == stale, "the next run restarted %s, stale were %s" % (rolls, stale)
     assert running_retention() == {1: "101", 2: "101", 3: "101"}
     assert_nothing_lost(counts)
-
-
-def start_times():
-    """When each host's kafka-broker main process started (systemd's monotonic timestamp)."""
-    return {node: podman(BY_ID[node], "systemctl", "show", "--property=ExecMainStartTimestampMonotonic", "--value",
-                         "kafka-broker").strip() for node in sorted(BY_ID)}
-
-
-def kill_after_first_restart(run, seconds=900):
-    """SIGKILL the playbook run (its whole process tree) as soon as one broker process has been
-    restarted, as a cancelled job or a closed laptop would stop it."""
-    before = start_times()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and run.poll() is None:
-        if start_times() != before:
-            break
-        time.sleep(0.3)
-    assert run.poll() is None, "the run ended before any restart (rc %s)" % run.returncode
-    stop_tree(run.pid, signal.SIGKILL)
-    run.wait()
 
 
 def wait_for_answers(read, seconds=300):
@@ -248,6 +232,62 @@ def test_g_gate_refuses_below_min_isr_and_without_a_leader_and_waits_for_the_ret
     assert gate(1, "before", 30, expect_failure=False)["problems"] == []
 
 
+# -- c: a broker killed while a throttled reassignment moves data onto it -------------------------
+THROTTLE_KEYS = ("leader.replication.throttled.rate", "follower.replication.throttled.rate",
+                 "leader.replication.throttled.replicas", "follower.replication.throttled.replicas")
+
+
+def throttles_left(client):
+    found = {}
+    for name, configs in client.configs("topic", ["reliability-c-data"]).items():
+        found.update({("topic", name, k): v for k, v in configs.items() if k in THROTTLE_KEYS and v})
+    for name, configs in client.configs("broker", sorted(BY_ID)).items():
+        found.update({("broker", name, k): v for k, v in configs.items() if k in THROTTLE_KEYS and v})
+    return found
+
+
+def test_c_broker_killed_during_a_throttled_reassignment_is_restarted_later_and_the_move_finishes():
+    with KafkaAdmin(BOOTSTRAP) as client:
+        # 6 partitions on brokers 1 and 2 only: the rebalance moves a third of the replicas onto 3
+        client.create_topic("reliability-c-data", assignments={p: [1 + p % 2, 2 - p % 2] for p in range(6)})
+    with KafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=20) as producer:
+        for number in range(24000):
+            producer.send("reliability-c-data", value=b"%09d" % number + b"c" * 991)
+        producer.flush()
+    load = start_load("reliability-c")
+    run = playbook("rebalance.yml", {"platform_rebalance_throttle": 1048576}, background=True)
+    deadline = time.monotonic() + 600
+    moving = {}
+    while time.monotonic() < deadline and run.poll() is None and not moving:
+        try:
+            with KafkaAdmin(BOOTSTRAP, request_timeout=5) as client:
+                moving = client.reassignments()
+        except Exception as exc:
+            print("reassignments: %s" % exc)
+        time.sleep(0.5)
+    assert moving, "no reassignment was seen moving (rebalance.yml rc %s)" % run.poll()
+    podman(BY_ID[3], "systemctl", "kill", "--signal=SIGKILL", "kafka-broker")
+    podman(BY_ID[3], "systemctl", "stop", "kafka-broker")  # no automatic restart: it comes back later
+    killed_at = time.monotonic()
+    time.sleep(20)
+    podman(BY_ID[3], "systemctl", "start", "kafka-broker")
+    run.wait(timeout=1200)
+    assert run.returncode == 0, "rebalance.yml failed after the broker came back (rc %s)" % run.returncode
+    counts = load.count()
+    with KafkaAdmin(BOOTSTRAP) as client:
+        left = throttles_left(client)
+        ongoing = client.reassignments()
+        on_three = [p for p in client.partitions() if p["topic"] == "reliability-c-data" and 3 in p["replicas"]]
+        health = client.health([1, 2, 3])
+    record("c_broker_killed_during_reassignment", dict(
+        counts, moving_when_killed=len(moving), down_s=20, finished_after_kill_s=round(time.monotonic() - killed_at, 1),
+        partitions_moved_onto_3=len(on_three)))
+    assert ongoing == {} and left == {}, (ongoing, left)
+    assert on_three and health["healthy"], (on_three, health)
+    assert counts["lost"] == 0 and counts["duplicated"] == 0, counts
+    assert counts["acknowledged"] + counts["failed"] == counts["sent"], counts
+
+
 # metadata.version levels as Kafka's upgrade notes name them: 4.2's highest production level is
 # 4.2-IV1 (29), 4.3's is 4.3-IV0 (30)
 LEVEL_4_2, LEVEL_4_3 = 29, 30
@@ -282,7 +322,7 @@ def test_b_upgrade_killed_mid_roll_is_finished_by_the_next_run_and_finalized():
     assert levels() == ({1: LEVEL_4_2, 2: LEVEL_4_2, 3: LEVEL_4_2}, LEVEL_4_2)
     load = start_load("reliability-b")
     run = playbook("upgrade.yml", UPGRADE, background=True)
-    kill_after_first_restart(run)
+    kill_after_first_restart(run, HOSTS)
     mixed = wait_for_levels(lambda found: len(found[0]) == 3)
     print("killed mid-roll: brokers support %s, finalized %s" % mixed)
     old = sorted(broker for broker, level in mixed[0].items() if level == LEVEL_4_2)

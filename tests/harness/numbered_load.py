@@ -7,7 +7,8 @@ acks=all through an idempotent producer (retries within a delivery timeout, as K
 producer does them), and records for every number whether the cluster acknowledged it, how long
 that took, and the error of a send that failed. :meth:`NumberedLoad.count` reads the topic from
 the beginning to its end offsets and counts: acknowledged numbers never read (lost), numbers read
-more than once (duplicated), failed sends, and the longest acknowledgement latency."""
+more than once (duplicated), failed sends, and the longest acknowledgement latency. Used by the
+reliability scenario's cases and by the security scenario's CA rotation."""
 from __future__ import annotations
 
 import collections
@@ -18,10 +19,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 
 class NumberedLoad(threading.Thread):
-    def __init__(self, bootstrap, topic, rate=25.0, delivery_timeout_ms=120000):
+    """``client``: more kafka-python settings for the producer and the consumer (security)."""
+
+    def __init__(self, bootstrap, topic, rate=25.0, delivery_timeout_ms=120000, client=None):
         super().__init__(daemon=True)
         self.bootstrap = list(bootstrap)
         self.topic = topic
+        self.client = dict(client or {})
         self.interval = 1.0 / rate
         self.delivery_timeout_ms = delivery_timeout_ms
         self.stop_event = threading.Event()
@@ -35,7 +39,7 @@ class NumberedLoad(threading.Thread):
     def run(self):
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
                                  delivery_timeout_ms=self.delivery_timeout_ms, request_timeout_ms=15000,
-                                 linger_ms=0)
+                                 linger_ms=0, **self.client)
         self.started = time.monotonic()
         next_send = self.started
         number = 0
@@ -82,7 +86,7 @@ class NumberedLoad(threading.Thread):
         """Read the topic from the beginning to its end offsets; the figures of :meth:`finish` with
         lost, duplicated and unacknowledged-but-written messages."""
         figures = self.finish()
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, **self.client)
         partitions = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or [])]
         assert partitions, "topic %s has no partitions" % self.topic
         consumer.assign(partitions)
