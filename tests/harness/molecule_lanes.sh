@@ -11,7 +11,8 @@
 # lanes than cores do not fill idle time, they stretch every job (JVMs live longer, waits poll
 # more), and make test got slower with each lane added (docs/test-harness.md).
 # Every job logs to .cache/molecule/<job>.log; the console gets one line per start and end, the
-# failure lines and the tail of the log of any job that fails, and a summary.
+# failure lines and the tail of the log of any job that fails, and a summary that repeats the first
+# lines saying why a job failed (pytest's E and FAILED lines, molecule's CRITICAL, Ansible's fatal).
 # A scenario with an executable skip_reason.sh that exits 0 is not run: it is reported SKIPPED with
 # the reason it printed (molecule/confluent without Confluent's archive), never as passed.
 # Exit status: 0 only if every job that ran passed.
@@ -73,6 +74,10 @@ run_job() {
     return 0
   fi
   echo "=== lane $lane: $job FAILED after $((SECONDS - started)) s" | tee "$logdir/$job.result"
+  # the few lines that say why, repeated under the summary: a CI console often keeps only its tail
+  sed -E 's/\x1b\[[0-9;]*m//g; s/^ *│ ?//; s/^ *"//' "$logdir/$job.log" \
+    | grep -aE '^E  +[^ ]|^FAILED |CRITICAL|^\*  =>|fatal: \[' | grep -av 'glob failed' | head -n 6 | cut -c1-400 \
+    | sed "s/^/=== $job: why: /" >>"$logdir/$job.result" || true
   # molecule's clean-up after a failure pushes the failure itself out of the log's tail
   echo "=== $job: the log's failure lines (task failures, failed tests, errors):"
   grep -aE 'fatal:|FAILED|^E  |Error|Traceback|failed=[1-9]' "$logdir/$job.log" | grep -av 'failed=0' | tail -n 40 | sed "s/^/[$job] /" || true

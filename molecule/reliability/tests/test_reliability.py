@@ -273,15 +273,18 @@ def test_c_broker_killed_during_a_throttled_reassignment_is_restarted_later_and_
     podman(BY_ID[3], "systemctl", "start", "kafka-broker")
     run.wait(timeout=1200)
     assert run.returncode == 0, "rebalance.yml failed after the broker came back (rc %s)" % run.returncode
+    finished_after_kill = round(time.monotonic() - killed_at, 1)
     counts = load.count()
     with KafkaAdmin(BOOTSTRAP) as client:
         left = throttles_left(client)
         ongoing = client.reassignments()
         on_three = [p for p in client.partitions() if p["topic"] == "reliability-c-data" and 3 in p["replicas"]]
-        health = client.health([1, 2, 3])
+        # the moved partitions are in sync when the move ends; the restarted broker may still be
+        # catching up on the other topics (a loaded machine recovers its logs slowly): it must get there
+        health = client.wait_healthy([1, 2, 3], timeout=300)
     record("c_broker_killed_during_reassignment", dict(
-        counts, moving_when_killed=len(moving), down_s=20, finished_after_kill_s=round(time.monotonic() - killed_at, 1),
-        partitions_moved_onto_3=len(on_three)))
+        counts, moving_when_killed=len(moving), down_s=20, finished_after_kill_s=finished_after_kill,
+        in_sync_after_kill_s=round(time.monotonic() - killed_at, 1), partitions_moved_onto_3=len(on_three)))
     assert ongoing == {} and left == {}, (ongoing, left)
     assert on_three and health["healthy"], (on_three, health)
     assert counts["lost"] == 0 and counts["duplicated"] == 0, counts
