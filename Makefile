@@ -7,8 +7,10 @@ SHELL := /bin/bash
 
 KAFKA_VERSION ?= 4.3.1
 KAFKA_ZK_VERSION ?= 3.9.2
-# the release the reliability scenario deploys first and upgrades from (to KAFKA_VERSION)
+# the releases the reliability and migration scenarios deploy first and upgrade from (to
+# KAFKA_VERSION, and to KAFKA_ZK_VERSION in ZooKeeper mode)
 KAFKA_UPGRADE_FROM ?= 4.2.0
+KAFKA_ZK_UPGRADE_FROM ?= 3.9.1
 VENV := $(CURDIR)/.cache/venv
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
@@ -36,6 +38,7 @@ dist: bootstrap
 	@tests/harness/kafka_dist.sh $(KAFKA_VERSION) >/dev/null
 	@tests/harness/kafka_dist.sh $(KAFKA_ZK_VERSION) >/dev/null
 	@tests/harness/kafka_dist.sh $(KAFKA_UPGRADE_FROM) >/dev/null
+	@tests/harness/kafka_dist.sh $(KAFKA_ZK_UPGRADE_FROM) >/dev/null
 	@tests/harness/maven_artifact.sh io.debezium:debezium-connector-postgres:3.6.1.Final:tar.gz:plugin >/dev/null
 
 image: bootstrap
@@ -75,10 +78,16 @@ molecule: dist image
 
 # The API server build (cold: 10+ minutes of one core) starts first, in the background, so
 # it overlaps the lint and test steps; `make molecule` then finds it built (kube.sh serializes builds).
+# After the bootstrap, the Kafka tarballs and the test-host image (mostly downloads and unpacking)
+# are made in the background too, beside lint, sanity and unit; the scenarios start once both are done.
 test:
 	@mkdir -p .cache/k8s/logs
 	@(nohup tests/harness/k8s/kube.sh build >.cache/k8s/logs/make-test-build.log 2>&1 &)
-	@$(MAKE) --no-print-directory lint sanity unit molecule-with-integration
+	@$(MAKE) --no-print-directory bootstrap
+	@{ $(MAKE) --no-print-directory dist image >.cache/make-test-prepare.log 2>&1 & prepare=$$!; \
+	  checks=0; $(MAKE) --no-print-directory lint sanity unit || checks=$$?; \
+	  if ! wait $$prepare; then cat .cache/make-test-prepare.log; exit 1; fi; exit $$checks; }
+	@$(MAKE) --no-print-directory molecule-with-integration
 
 # the integration tests wait in the same queue as the molecule scenarios (two lanes in all); the
 # Kubernetes scenarios go last, after the API server build

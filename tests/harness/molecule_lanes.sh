@@ -31,7 +31,7 @@ mkdir -p "$logdir"
 # skipped here (no archive)
 weight() {
   case "$1" in
-    migration) echo 830 ;; security) echo 740 ;; integration) echo 860 ;; rebalance) echo 510 ;; reliability) echo 700 ;;
+    migration) echo 880 ;; security) echo 780 ;; integration) echo 800 ;; rebalance) echo 480 ;; reliability) echo 750 ;;
     dedicated) echo 770 ;; confluent) echo 10 ;; kubernetes) echo 950 ;; openshift) echo 470 ;; *) echo 300 ;;
   esac
 }

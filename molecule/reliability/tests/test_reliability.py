@@ -8,7 +8,9 @@ d. site.yml with another value, killed (SIGKILL, the whole process tree) right a
    broker runs it: the next site.yml restarts exactly the brokers that still run the old value;
 g. the restart gate on an unhealthy cluster: with one broker stopped it refuses to let another go
    down (min.insync.replicas), with two controllers stopped it says the quorum has no leader, and
-   after the stopped ones start again it waits until they are back and caught up;
+   after the stopped ones start again it waits until they are back and caught up; with a log
+   directory of broker 2 failed (made unwritable under the running broker, then a partition placed
+   there) it refuses to restart any node and names the directory;
 c. rebalance.yml moves data onto broker 3 with a throttle; broker 3 is killed (SIGKILL) mid-move and
    started again 20 s later; the move finishes, no throttle is left;
 b. upgrade.yml from 4.2.0 to 4.3.1, killed after its first restart and run again, then a downgrade
@@ -230,6 +232,38 @@ def test_g_gate_refuses_below_min_isr_and_without_a_leader_and_waits_for_the_ret
                       "waited_for_return_s": back["waited"], "progress": back["progress"]})
     assert back["waited"] > 0 and len(back["progress"]) >= 2, back
     assert gate(1, "before", 30, expect_failure=False)["problems"] == []
+
+
+def log_dirs_of(node):
+    with KafkaAdmin(BOOTSTRAP, request_timeout=5) as client:
+        return {d["log_dir"]: d["error_code"] for b in client.log_dir_states() if b["broker"] == node for d in b["log_dirs"]}
+
+
+def test_g_gate_refuses_while_a_log_directory_is_offline():
+    two, broken = BY_ID[2], "/var/lib/kafka/kafka-broker-2"
+    assert log_dirs_of(2) == {"/var/lib/kafka/kafka-broker": 0, broken: 0}
+    podman(two, "chmod", "000", broken)
+    try:
+        # broker 2 puts a new partition in its log directory with the fewest partitions (the empty
+        # one): creating it fails, and the broker takes the directory offline and keeps running
+        with KafkaAdmin(BOOTSTRAP) as client:
+            client.create_topic("reliability-g-disk", assignments={p: [2, 1, 3] for p in range(6)})
+        deadline = time.monotonic() + 120
+        while log_dirs_of(2).get(broken) != 56:  # KAFKA_STORAGE_ERROR
+            assert time.monotonic() < deadline, "the log directory never went offline: %s" % log_dirs_of(2)
+            time.sleep(1)
+        refused = gate(1, "before", 10, expect_failure=True)
+        assert "broker 2: log directory %s is offline" % broken in refused["msg"], refused["msg"]
+    finally:
+        podman(two, "chmod", "0750", broken)
+    # an offline directory comes back only with a restart of its broker
+    podman(two, "systemctl", "restart", "kafka-broker")
+    back = gate(2, "after", 300, expect_failure=False)
+    with KafkaAdmin(BOOTSTRAP) as client:
+        client.delete_topic("reliability-g-disk")
+    FIGURES["g_gate"].update(refused_log_dir_offline=refused["msg"][:300], back_after_log_dir_repair_s=back["waited"])
+    record("g_gate", FIGURES["g_gate"])
+    assert log_dirs_of(2) == {"/var/lib/kafka/kafka-broker": 0, broken: 0}
 
 
 # -- c: a broker killed while a throttled reassignment moves data onto it -------------------------
