@@ -47,6 +47,11 @@ Throttles = dict[str, dict[str, dict[str, Any]]]  # {"topics": {name: {key: valu
 Progress = Callable[[str], None]
 
 
+# how long a wait asks again when the cluster does not answer (a controller failing over, a broker
+# restarting) before it gives up; Kafka goes on moving meanwhile
+UNANSWERED_GRACE = 180
+
+
 class ReassignmentError(Exception):
     """A reassignment that could not be carried out; the message says what state it left."""
 
@@ -290,8 +295,22 @@ class Executor:
         keys = set(keys)
         last = None
         started = self.clock()
+        silent_since = None
         while True:
-            ongoing = {k: v for k, v in self.admin.reassignments().items() if k in keys}
+            try:
+                ongoing = {k: v for k, v in self.admin.reassignments().items() if k in keys}
+            except Exception as exc:  # a controller failing over, a broker killed: ask again a while
+                silent_since = self.clock() if silent_since is None else silent_since
+                if self.clock() - silent_since >= UNANSWERED_GRACE or self.clock() >= deadline:
+                    raise ReassignmentError("%s: the cluster did not answer for %ds (%s). %s" % (
+                        label, int(self.clock() - silent_since), exc, hint)) from exc
+                message = "%s: the cluster does not answer (%s), asking again" % (label, exc)
+                if message != last:
+                    self.say(message)
+                    last = message
+                self.sleep(self.poll_interval)
+                continue
+            silent_since = None
             message = "%s: %d of %d partition(s) done" % (label, len(keys) - len(ongoing), len(keys))
             if message != last:
                 self.say("%s (%ds)" % (message, int(self.clock() - started)))

@@ -36,13 +36,15 @@ class Playbooks:
         cmd += ["-e", "@" + varfile, os.path.join(self.project, "playbooks", name)]
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1")
         if background:
-            return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # its report in a file: failures() tells what failed when it ends badly
+            output = os.path.join(self.workdir, "%s-run-%d.json" % (self.prefix, self.runs))
+            with open(output, "w") as out, open(output + ".err", "w") as err:
+                process = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+            process.output = output
+            return process
         started = time.monotonic()
         process = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
-        report = json.loads(process.stdout[process.stdout.index("{"):]) if "{" in process.stdout else {}
-        report["failed"] = [(task["task"]["name"], host, result.get("msg"))
-                            for play in report.get("plays", []) for task in play["tasks"]
-                            for host, result in task["hosts"].items() if result.get("failed")]
+        report = _report(process.stdout)
         if expect_failure:
             assert process.returncode != 0, "%s succeeded, a failure was expected" % name
         else:
@@ -52,6 +54,27 @@ class Playbooks:
         print("%s: %ss, changed per host %s" % (name, report["seconds"],
                                                 {h: s["changed"] for h, s in sorted(report.get("stats", {}).items())}))
         return report
+
+
+def _report(stdout: str) -> dict:
+    report = json.loads(stdout[stdout.index("{"):]) if "{" in stdout else {}
+    report["failed"] = [(task["task"]["name"], host, result.get("msg"))
+                        for play in report.get("plays", []) for task in play["tasks"]
+                        for host, result in task["hosts"].items() if result.get("failed")]
+    return report
+
+
+def failures(process) -> str:
+    """What a background run that ended badly says: its failed tasks, else its last error lines."""
+    with open(process.output) as handle:
+        stdout = handle.read()
+    with open(process.output + ".err") as handle:
+        stderr = handle.read()
+    try:
+        failed = _report(stdout)["failed"]
+    except ValueError:
+        failed = []
+    return "%s %s" % (failed, stderr[-2000:] if not failed else "")
 
 
 def start_times(hosts, service: str = "kafka-broker") -> dict:

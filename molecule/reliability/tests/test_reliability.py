@@ -33,7 +33,7 @@ import time
 
 from kafka import KafkaProducer
 from numbered_load import NumberedLoad
-from playbook_runs import Playbooks, kill_after_first_restart
+from playbook_runs import Playbooks, failures, kill_after_first_restart
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin
 
@@ -244,8 +244,9 @@ def test_g_gate_refuses_while_a_log_directory_is_offline():
     assert log_dirs_of(2) == {"/var/lib/kafka/kafka-broker": 0, broken: 0}
     podman(two, "chmod", "000", broken)
     try:
-        # broker 2 puts a new partition in its log directory with the fewest partitions (the empty
-        # one): creating it fails, and the broker takes the directory offline and keeps running
+        # broker 2 spreads partitions over both directories: the first write into the unwritable one
+        # (a new partition placed there, a segment it holds) fails, and the broker takes the
+        # directory offline and keeps running on the other
         with KafkaAdmin(BOOTSTRAP) as client:
             client.create_topic("reliability-g-disk", assignments={p: [2, 1, 3] for p in range(6)})
         deadline = time.monotonic() + 120
@@ -306,7 +307,7 @@ def test_c_broker_killed_during_a_throttled_reassignment_is_restarted_later_and_
     time.sleep(20)
     podman(BY_ID[3], "systemctl", "start", "kafka-broker")
     run.wait(timeout=1200)
-    assert run.returncode == 0, "rebalance.yml failed after the broker came back (rc %s)" % run.returncode
+    assert run.returncode == 0, "rebalance.yml failed after the broker came back (rc %s): %s" % (run.returncode, failures(run))
     finished_after_kill = round(time.monotonic() - killed_at, 1)
     counts = load.count()
     with KafkaAdmin(BOOTSTRAP) as client:

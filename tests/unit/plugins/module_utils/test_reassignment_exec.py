@@ -588,6 +588,42 @@ def test_wait_says_how_long_it_waited_and_the_hint_given(clock):
                                  "run again to resume, or use state=cancelled to revert them")
 
 
+def test_wait_asks_again_while_the_cluster_does_not_answer(clock):
+    admin = FakeAdmin(LAYOUT, polls=3)
+    admin.start(("u", 0), [3, 1, 4])
+    answer = admin.reassignments
+    down = {"left": 4}
+
+    def reassignments():
+        if down["left"] > 0:
+            down["left"] -= 1
+            raise RuntimeError("list partition reassignments: NotControllerError")
+        return answer()
+
+    admin.reassignments = reassignments
+    said = []
+    run = rx.Executor(admin, clock=clock, sleep=clock.sleep, progress=said.append, poll_interval=5)
+    run.wait([("u", 0)], "moving u", clock() + 600)
+    assert admin.in_flight == {}
+    assert said[0] == "moving u: the cluster does not answer (list partition reassignments: NotControllerError), asking again"
+    assert said[-1].startswith("moving u: 1 of 1 partition(s) done")
+
+
+def test_wait_gives_up_when_the_cluster_stays_silent(clock):
+    admin = FakeAdmin(LAYOUT, polls=math.inf)
+    admin.start(("u", 0), [3, 1, 4])
+
+    def reassignments():
+        raise RuntimeError("list partition reassignments: timed out")
+
+    admin.reassignments = reassignments
+    run = rx.Executor(admin, clock=clock, sleep=clock.sleep, poll_interval=5)
+    with pytest.raises(rx.ReassignmentError) as caught:
+        run.wait([("u", 0)], "moving u", clock() + 3600)
+    assert str(caught.value).startswith("moving u: the cluster did not answer for %ds (list partition reassignments: "
+                                        "timed out). Kafka goes on moving them" % rx.UNANSWERED_GRACE)
+
+
 class AdminDown(Exception):
     pass
 
