@@ -6,7 +6,9 @@ from __future__ import annotations
 import ipaddress
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import _checks
 from ansible_collections.kafkaops.platform.plugins.module_utils import kubernetes as kube
 from ansible_collections.kafkaops.platform.plugins.module_utils import properties as props
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
@@ -15,17 +17,57 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import zookeeper
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services as kube_services
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import tls as kube_tls
 
+# the errors of the module_utils these filters call: each says what to fix, and becomes an AnsibleFilterError
+ERRORS = (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError,
+          kube.KubernetesSpecError, kube_services.ServiceSpecError, kube_tls.TlsMaterialError)
+
 
 def _wrap(func):
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError,
-                kube.KubernetesSpecError, kube_services.ServiceSpecError, kube_tls.TlsMaterialError) as exc:
+        except ERRORS as exc:
             raise AnsibleFilterError("%s: %s" % (func.__name__, exc)) from exc
     run.__name__ = func.__name__
     run.__doc__ = func.__doc__
+    run.__wrapped__ = func
     return run
+
+
+def _flag(value, what, error):
+    """A boolean option: a bool, or what Ansible reads as one (``"false"``, ``"yes"``, 0, 1)."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise error("%s must be true or false, got %r" % (what, value)) from None
+
+
+def _group_members(groups, group, error):
+    """The host names of an inventory group (none when the group does not exist)."""
+    group = _checks.text(group, "the group name", error)
+    members = _checks.sequence(_checks.mapping(groups, "groups", error).get(group), "groups[%r]" % (group,), error,
+                               optional=True)
+    for member in members:
+        _checks.text(member, "a host of the group %s" % group, error)
+    return members
+
+
+def _host_vars(filter_name, hostvars, host, error):
+    """The variables of ``host`` (``hostvars`` is Ansible's hostvars)."""
+    if hostvars is None:
+        raise AnsibleFilterError("%s needs hostvars=hostvars" % filter_name)
+    _checks.mapping(hostvars, "hostvars", error)
+    if host not in hostvars:
+        raise error("hostvars has no host %s (pass hostvars=hostvars)" % host)
+    return _checks.mapping(hostvars[host], "hostvars[%r]" % host, error)
+
+
+def _inventory_number(value):
+    """An id written as decimal digits in the inventory (``"3"``) as an int; anything else as it is,
+    for the checks to report (``"-1"``, ``"1.5"``, ``"²"``, ``True``)."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    return value
 
 
 def kafka_process_properties(spec):
@@ -35,11 +77,15 @@ def kafka_process_properties(spec):
 
 def to_java_properties(properties, header=None):
     """Render a dict as a Java properties file."""
+    if header is not None and not isinstance(header, str):
+        raise props.PropertiesError("header must be text, got %s" % _checks.kind(header))
     return props.to_java_properties(properties, header=header)
 
 
 def from_java_properties(text):
     """Parse a Java properties file into a dict."""
+    if not isinstance(text, str):
+        raise props.PropertiesError("the properties file must be text, got %s" % _checks.kind(text))
     return props.parse_java_properties(text)
 
 
@@ -48,23 +94,21 @@ def kafka_topology(groups, hostvars=None, controller_port=9093, combined=True,
     """The Kafka processes the inventory describes (see module_utils.topology.cluster_topology)."""
     if hostvars is None:
         raise AnsibleFilterError("kafka_topology needs hostvars=hostvars")
-    controllers = set(groups.get(controller_group, []) or [])
-    brokers = set(groups.get(broker_group, []) or [])
+    controllers = set(_group_members(groups, controller_group, topo.TopologyError))
+    brokers = set(_group_members(groups, broker_group, topo.TopologyError))
     hosts = {}
     for name in sorted(controllers | brokers):
-        hvars = hostvars[name]
-        node_id = hvars.get("kafka_node_id")
-        if isinstance(node_id, str) and node_id.strip().isdigit():
-            node_id = int(node_id)
+        hvars = _host_vars("kafka_topology", hostvars, name, topo.TopologyError)
         rack = hvars.get("kafka_broker_rack")
         hosts[name] = {
             "controller": name in controllers,
             "broker": name in brokers,
-            "node_id": node_id,
+            "node_id": _inventory_number(hvars.get("kafka_node_id")),
             "address": hvars.get("platform_host_address") or name,
             "rack": None if rack in (None, "") else str(rack),
         }
-    return topo.cluster_topology(hosts, controller_port=int(controller_port), combined=bool(combined))
+    return topo.cluster_topology(hosts, controller_port=controller_port,
+                                 combined=_flag(combined, "combined", topo.TopologyError))
 
 
 def kafka_preflight_errors(topology, mode="kraft", properties=None, cluster_id="", zookeeper=None, version=""):
@@ -85,14 +129,12 @@ def kafka_zookeeper_servers(groups, hostvars=None, group="zookeeper"):
     if hostvars is None:
         raise AnsibleFilterError("kafka_zookeeper_servers needs hostvars=hostvars")
     servers = []
-    for name in sorted(groups.get(group, []) or []):
-        hvars = hostvars[name]
-        myid = hvars.get("zookeeper_myid")
-        if isinstance(myid, str) and myid.strip().isdigit():
-            myid = int(myid)
+    for name in sorted(_group_members(groups, group, zk.ZookeeperError)):
+        hvars = _host_vars("kafka_zookeeper_servers", hostvars, name, zk.ZookeeperError)
+        myid = _inventory_number(hvars.get("zookeeper_myid"))
         servers.append({"host": name, "myid": myid, "address": hvars.get("platform_host_address") or name})
     return sorted(servers, key=lambda s: (s["myid"] if isinstance(s["myid"], int) and not isinstance(s["myid"], bool)
-                                          else 1 << 30, s["host"]))
+                                          and 1 <= s["myid"] <= 255 else 1 << 30, s["host"]))
 
 
 def kafka_zoo_cfg(spec):
@@ -130,12 +172,17 @@ def kafka_cluster_id(found, configured=""):
 
 def kafka_listener_port(security, role="controller", advertised=False):
     """The port of the listener that serves ``role`` (controller, inter_broker, client, admin)."""
-    return sec.listener_port(security, role, advertised)
+    if not isinstance(role, str):
+        raise sec.SecurityConfigError("role must be controller, inter_broker, client or admin, got %s" % _checks.kind(role))
+    return sec.listener_port(security, role, _flag(advertised, "advertised", sec.SecurityConfigError))
 
 
 def kafka_process_ports(security, roles):
     """The ports a Kafka process with ``roles`` listens on: the controller listener for a
     controller, every other listener for a broker."""
+    roles = _checks.sequence(roles, "roles", sec.SecurityConfigError)
+    if not all(isinstance(role, str) for role in roles):
+        raise sec.SecurityConfigError("roles must list broker and/or controller, got %r" % (roles,))
     return sec.process_ports(security, roles)
 
 
@@ -164,7 +211,9 @@ def kafka_tls_files(security, host=None):
 
 def kafka_san(name):
     """A subjectAltName entry for a host name or an IP address (``IP:10.0.0.1``, ``DNS:kafka1``)."""
-    text = str(name).strip("[]")
+    if not isinstance(name, str) or not name.strip("[]"):
+        raise sec.SecurityConfigError("a certificate name must be a host name or an IP address, got %s" % _checks.kind(name))
+    text = _checks.text(name, "the certificate name", sec.SecurityConfigError).strip("[]")
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -197,7 +246,7 @@ def kafka_kubernetes_advertised(entry, external, security, namespace, platform="
 
 def kafka_kubernetes_manifests(spec):
     """Every Kubernetes/OpenShift object of the cluster (module_utils.kubernetes.manifests)."""
-    spec = dict(spec)
+    spec = dict(_checks.mapping(spec, "the Kubernetes description (spec)", kube.KubernetesSpecError))
     spec["security"] = sec.normalize(spec.get("security"))
     return kube.manifests(spec)
 
@@ -223,12 +272,14 @@ def kafka_kubernetes_sets(hosts, layout, secret=False):
     """The StatefulSets of the cluster from the hosts' platform_kubernetes_process and
     zookeeper_kubernetes_process facts (``hosts``: hostvars entries)."""
     processes = {}
-    for hvars in hosts:
+    for index, hvars in enumerate(_checks.mappings(hosts, "hosts (hostvars entries)", kube.KubernetesSpecError)):
+        _checks.text(_checks.key(hvars, "inventory_hostname", "hosts[%d]" % index, kube.KubernetesSpecError),
+                     "hosts[%d].inventory_hostname" % index, kube.KubernetesSpecError)
         if "platform_kubernetes_process" in hvars:
             processes[hvars["inventory_hostname"]] = hvars["platform_kubernetes_process"]
         if "zookeeper_kubernetes_process" in hvars:
             processes[kube.ZOOKEEPER_KEY + hvars["inventory_hostname"]] = hvars["zookeeper_kubernetes_process"]
-    return kube.kafka_sets(processes, layout, secret=secret)
+    return kube.kafka_sets(processes, layout, secret=_flag(secret, "secret", kube.KubernetesSpecError))
 
 
 def kafka_kubernetes_tls_names(entry, name, namespace, cluster_domain="cluster.local", external=None, security=None,
@@ -249,7 +300,7 @@ def kafka_kubernetes_tls_pods(layout, name, namespace, cluster_domain="cluster.l
     """Each Kafka pod of the layout as its certificate needs it: ``{pod, set, ordinal, names}``, by host name."""
     return [{"pod": entry["pod"], "set": entry["set"], "ordinal": entry["ordinal"],
              "names": kafka_kubernetes_tls_names(entry, name, namespace, cluster_domain, external, security, platform)}
-            for _host, entry in sorted(layout.items())]
+            for _host, entry in sorted(kube.check_layout(layout).items())]
 
 
 def kafka_kubernetes_service_tls_pods(spec):
@@ -277,16 +328,20 @@ def kafka_kubernetes_redacted(objects):
 
 def kafka_kubernetes_object_name(obj):
     """``Kind/name`` of an API object (for progress messages)."""
-    obj = obj or {}
-    return "%s/%s" % (obj.get("kind", "?"), (obj.get("metadata") or {}).get("name", "?"))
+    obj = _checks.mapping(obj, "the object", kube.KubernetesSpecError, optional=True)
+    metadata = _checks.mapping(obj.get("metadata"), "the object's metadata", kube.KubernetesSpecError, optional=True)
+    return "%s/%s" % (obj.get("kind", "?"), metadata.get("name", "?"))
 
 
 def kafka_kubernetes_found_data(results):
     """``{item: data}`` from a looped k8s_info registration (``{}`` for an object not found)."""
     found = {}
-    for result in results or []:
-        resources = result.get("resources") or []
-        found[result["item"]] = dict(resources[0].get("data") or {}) if resources else {}
+    error = kube.KubernetesSpecError
+    for index, result in enumerate(_checks.mappings(results, "results (a looped k8s_info registration)", error, optional=True)):
+        where = "results[%d]" % index
+        item = _checks.text(_checks.key(result, "item", where, error), where + ".item", error)
+        resources = _checks.mappings(result.get("resources"), where + ".resources", error, optional=True)
+        found[item] = dict(_checks.mapping(resources[0].get("data"), where + ".resources[0].data", error, optional=True)) if resources else {}
     return found
 
 
@@ -294,14 +349,30 @@ def kafka_kubernetes_outdated(statefulsets, pods):
     """Pod names whose controller-revision-hash is not their StatefulSet's updateRevision.
 
     ``statefulsets``: the StatefulSet objects (k8s_info resources); ``pods``: the Pod objects."""
-    revisions = {s["metadata"]["name"]: (s.get("status") or {}).get("updateRevision") for s in statefulsets}
+    error = kube.KubernetesSpecError
+    revisions = {}
+    for index, sts in enumerate(_checks.mappings(statefulsets, "statefulsets", error)):
+        status = _checks.mapping(sts.get("status"), "statefulsets[%d].status" % index, error, optional=True)
+        revisions[_object_name(sts, "statefulsets[%d]" % index)] = status.get("updateRevision")
     described = []
-    for pod in pods:
-        owners = [o["name"] for o in pod["metadata"].get("ownerReferences") or [] if o.get("kind") == "StatefulSet"]
+    for index, pod in enumerate(_checks.mappings(pods, "pods", error)):
+        where = "pods[%d]" % index
+        name = _object_name(pod, where)
+        references = _checks.mappings(pod["metadata"].get("ownerReferences"), where + ".metadata.ownerReferences", error,
+                                      optional=True)
+        owners = [_checks.text(o.get("name"), where + ".metadata.ownerReferences.name", error)
+                  for o in references if o.get("kind") == "StatefulSet"]
         if owners:
-            described.append({"name": pod["metadata"]["name"], "set": owners[0],
-                              "revision": (pod["metadata"].get("labels") or {}).get("controller-revision-hash")})
+            labels = _checks.mapping(pod["metadata"].get("labels"), where + ".metadata.labels", error, optional=True)
+            described.append({"name": name, "set": owners[0], "revision": labels.get("controller-revision-hash")})
     return kube.outdated_pods(revisions, described)
+
+
+def _object_name(obj, where):
+    """``metadata.name`` of an API object."""
+    metadata = _checks.mapping(obj.get("metadata"), where + ".metadata", kube.KubernetesSpecError)
+    return _checks.text(_checks.key(metadata, "name", where + ".metadata", kube.KubernetesSpecError), where + ".metadata.name",
+                        kube.KubernetesSpecError)
 
 
 def kafka_kubernetes_roll_order(stale_pods, layout, active_controller=None):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import _checks
 from ansible_collections.kafkaops.platform.plugins.module_utils.connect_cluster import rest_user_errors
 from ansible_collections.kafkaops.platform.plugins.module_utils.properties import to_java_properties
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
@@ -44,15 +45,45 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _hosts(hosts: Any, role: str) -> dict[str, dict[str, Any]]:
+    """``hosts`` checked: host name -> the mapping of its ``<role>_*`` variables."""
+    hosts = _checks.mapping(hosts, "the %s hosts" % role, ConfluentError)
+    for host, info in hosts.items():
+        _checks.text(host, "a host of the %s group" % role, ConfluentError)
+        _checks.mapping(info, "the variables of %s" % host, ConfluentError)
+    return hosts
+
+
+def _address(info: dict[str, Any], host: str) -> str:
+    """The address a host's service is reached at (platform_host_address, else its name)."""
+    return _checks.text(info.get("address") or host, "%s: platform_host_address" % host, ConfluentError)
+
+
+def _spec(spec: Any, what: str, required: tuple[str, ...]) -> dict[str, Any]:
+    """A properties description checked: the ``required`` keys, the address, port and bootstrap servers,
+    and the optional mappings (client, authentication, overrides) and TLS settings."""
+    spec = _checks.mapping(spec, what, ConfluentError)
+    for key in required + ("address", "port", "bootstrap_servers"):
+        _checks.key(spec, key, what, ConfluentError)
+    _checks.text(spec["address"], "%s address" % what, ConfluentError)
+    _checks.port(spec["port"], "%s port" % what, ConfluentError)
+    for server in _checks.sequence(spec["bootstrap_servers"], "%s bootstrap_servers" % what, ConfluentError):
+        _checks.text(server, "%s bootstrap_servers" % what, ConfluentError)
+    for key in ("client", "authentication", "overrides", "tls"):
+        _checks.mapping(spec.get(key) or None, "%s %s" % (what, key), ConfluentError, optional=True)
+    return spec
+
+
 def rest_urls(hosts: dict[str, dict[str, Any]], role: str, port: int, tls_required: bool) -> list[str]:
     """One REST URL per host (sorted by host) of the ``role`` group (``schema_registry``, ``ksqldb``):
     ``<role>_port`` (default ``port``), https where ``<role>_rest_tls`` (default ``tls_required``)."""
     urls = []
+    hosts = _hosts(hosts, role)
     for host in sorted(hosts):
         info = hosts[host]
         tls = info.get(role + "_rest_tls")
         tls = tls_required if tls is None else bool(tls)
-        address = format_host(info.get("address") or host)
+        address = format_host(_address(info, host))
         urls.append("%s://%s:%s" % ("https" if tls else "http", address, info.get(role + "_port", port)))
     return urls
 
@@ -62,6 +93,7 @@ def rest_tls_properties(tls: dict[str, Any] | None, prefix: str = "") -> dict[st
     client certificates required when ``client_auth``."""
     if not tls:
         return {}
+    tls = _checks.mapping(tls, "tls", ConfluentError)
     for key in ("keystore", "truststore", "password"):
         if not tls.get(key):
             raise ConfluentError("an HTTPS REST listener needs %s" % key)
@@ -95,7 +127,7 @@ def rest_auth(role: str, users: Any, directory: str, version: str) -> dict[str, 
     file (``name: password,role...``), the JVM option naming the login config, and the properties
     (``authentication.method`` BASIC, the realm, and every user's roles as ``authentication.roles``).
     Without users, ``files``, ``jvm_options`` and ``properties`` are empty: the API is open."""
-    if role not in REST_AUTH_REALMS:
+    if not isinstance(role, str) or role not in REST_AUTH_REALMS:
         raise ConfluentError("basic auth is for %s, not %r" % (" and ".join(sorted(REST_AUTH_REALMS)), role))
     errors = rest_user_errors(users, variable=role + "_rest", jetty=True)
     if errors:
@@ -131,6 +163,7 @@ def schema_registry_properties(spec: dict[str, Any]) -> dict[str, Any]:
     properties of :func:`rest_auth`) and ``overrides`` (``None`` removes a key). Precedence:
     generated < overrides.
     """
+    spec = _spec(spec, "the Schema Registry description", ("group_id", "topic", "replication_factor"))
     scheme = "https" if spec.get("tls") else "http"
     properties: dict[str, Any] = dict(spec.get("client") or {})
     properties.update({
@@ -157,6 +190,8 @@ def ksqldb_properties(spec: dict[str, Any]) -> dict[str, Any]:
     empty), ``schema_registry_user_info`` (``name:password`` the registry's basic auth wants, or
     empty), ``tls`` and ``authentication`` as for Schema Registry, ``overrides``.
     """
+    spec = _spec(spec, "the ksqlDB description", ("service_id", "replication_factor", "state_dir"))
+    _checks.text(spec["service_id"], "the ksqlDB description service_id", ConfluentError)
     scheme = "https" if spec.get("tls") else "http"
     service_id = spec["service_id"]
     properties: dict[str, Any] = dict(spec.get("client") or {})
@@ -257,6 +292,7 @@ def schema_registry_errors(hosts: dict[str, dict[str, Any]], broker_count: int, 
     ``schema_registry_keystore_password``, ``schema_registry_rest_users`` and ``schema_registry_rest_user``.
     ``tls_required``: the security description asks for TLS
     on the REST listeners (the internal CA)."""
+    hosts = _hosts(hosts, "schema_registry")
     errors = _cluster_errors("schema_registry", hosts, (
         "schema_registry_group_id", "schema_registry_topic", "schema_registry_replication_factor",
         "schema_registry_port", "schema_registry_rest_tls", "schema_registry_rest_user"))
@@ -280,6 +316,7 @@ def schema_registry_errors(hosts: dict[str, dict[str, Any]], broker_count: int, 
 def ksqldb_errors(hosts: dict[str, dict[str, Any]], broker_count: int, tls_required: bool) -> list[str]:
     """Problems with the ksqldb group (see :func:`schema_registry_errors`; the keys are the
     ``ksqldb_*`` variables, and ``ksqldb_schema_registry_url``)."""
+    hosts = _hosts(hosts, "ksqldb")
     errors = _cluster_errors("ksqldb", hosts, (
         "ksqldb_service_id", "ksqldb_replication_factor", "ksqldb_port", "ksqldb_rest_tls",
         "ksqldb_schema_registry_url", "ksqldb_queries_file", "ksqldb_rest_user"))
@@ -292,7 +329,7 @@ def ksqldb_errors(hosts: dict[str, dict[str, Any]], broker_count: int, tls_requi
                           "ksqlDB's internal topics)" % (host, service_id))
         errors.extend(_replication_errors(host, "ksqldb", info, broker_count))
         url = info.get("ksqldb_schema_registry_url") or ""
-        if url and not re.fullmatch(r"https?://[^\s,]+(,https?://[^\s,]+)*", url):
+        if url and (not isinstance(url, str) or not re.fullmatch(r"https?://[^\s,]+(,https?://[^\s,]+)*", url)):
             errors.append("%s: ksqldb_schema_registry_url %r must be http(s) URLs, comma-separated" % (host, url))
         elif tls_required and "http://" in url:
             errors.append("%s: ksqldb_schema_registry_url %s is plain http but the security description requires TLS "
@@ -306,9 +343,11 @@ def service_id_change(running: dict[str, str], desired: str) -> list[str]:
     maps each host to the ``ksql.service.id`` of its current ksql-server.properties ("" where
     there is none yet). A new service id is a new ksqlDB cluster: its queries, command topic and
     state belong to the old id."""
+    running = _checks.mapping(running, "the running service ids (host -> ksql.service.id)", ConfluentError)
+    desired = _checks.text(desired, "ksqldb_service_id", ConfluentError)
     errors = []
-    for host in sorted(running):
-        current = running[host]
+    for host in sorted(running, key=str):
+        current = _checks.text(running[host], "the ksql.service.id running on %s" % host, ConfluentError, optional=True)
         if current and current != desired:
             errors.append("%s: ksqldb_service_id would change from %r to %r on a running ksqlDB cluster; its persistent "
                           "queries and command topic belong to %r. Keep the old id, or deploy the new one as a new "
@@ -322,14 +361,16 @@ def schema_registry_leader_host(leader: dict[str, Any] | None, urls: dict[str, s
     REST URL (``scheme://address:port``). The address and port decide (the scheme may be what
     this run changes); an address alone when exactly one host has it (a port this run changes).
     None when no host, or more than one, matches."""
-    if not leader or not leader.get("host"):
+    leader = _checks.mapping(leader, "leader (kafka_info's schema_registry.leader)", ConfluentError, optional=True)
+    urls = _checks.mapping(urls, "urls (host -> REST URL)", ConfluentError)
+    if not leader.get("host"):
         return None
     wanted = str(leader["host"]).strip("[]").lower()
     by_address: dict[str, list[tuple[str, int | None]]] = {}
     for host, url in urls.items():
-        authority = str(url or "").partition("://")[2].split("/")[0]
+        authority = _checks.text(url, "the REST URL of %s" % host, ConfluentError, optional=True).partition("://")[2].split("/")[0]
         address, _colon, port = authority.rpartition(":")
-        if not port.isdigit():
+        if not (port.isascii() and port.isdigit()):
             address, port = authority, ""
         by_address.setdefault(address.strip("[]").lower(), []).append((host, int(port) if port else None))
     candidates = by_address.get(wanted, [])
@@ -343,6 +384,12 @@ def schema_registry_roll_order(hosts: list[str], eligible: dict[str, bool], lead
     """The order to restart Schema Registry instances in: those that can never lead first, then
     the leader-eligible ones, the current leader (when known) last - so that the leader is
     elected once, not at each restart."""
+    hosts = [_checks.text(host, "a Schema Registry host", ConfluentError)
+             for host in _checks.sequence(hosts, "hosts (the schema_registry group)", ConfluentError)]
+    eligible = _checks.mapping(eligible, "eligible (host -> schema_registry_leader_eligible)", ConfluentError)
+    if leader is not None and not isinstance(leader, str):
+        raise ConfluentError("leader must be a host name or null, got %s" % _checks.kind(leader))
+
     def rank(host: str) -> tuple[int, str]:
         if host == leader:
             return (2, host)

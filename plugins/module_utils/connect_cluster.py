@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import _checks
 from ansible_collections.kafkaops.platform.plugins.module_utils.properties import to_java_properties
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import format_host
 
@@ -121,7 +122,11 @@ def _host_settings(host: str, info: dict[str, Any], broker_count: int,
     users = info.get("kafka_connect_rest_users")
     errors.extend(rest_user_errors(users, info.get("kafka_connect_rest_user"), "%s: " % host))
     settings["rest_users"] = sorted(_credentials(users))
-    settings["address"] = info.get("address") or host
+    address = info.get("address") or host
+    if not isinstance(address, str) or _checks.has_control(address):
+        errors.append("%s: platform_host_address %r must be a host name or an IP address" % (host, address))
+        address = host
+    settings["address"] = address
     return settings, errors
 
 
@@ -204,6 +209,9 @@ def connect_clusters(hosts: dict[str, dict[str, Any]], broker_count: int,
     if not isinstance(hosts, dict):
         raise ConnectError("the Connect hosts must be a mapping of host name to variables, got %s"
                            % type(hosts).__name__)
+    for host in hosts:
+        _checks.text(host, "a host of the kafka_connect group", ConnectError)
+    broker_count = _checks.integer(broker_count, "the number of brokers", ConnectError, low=0)
     errors: list[str] = []
     clusters: dict[str, dict[str, Any]] = {}
     passwords: dict[str, dict[str, str]] = {}  # the first host's users of each cluster, kept out of the result
@@ -300,6 +308,10 @@ def plugin_sources(plugins: Any, repository: str = "", root: str = "/opt/kafka-c
     """
     result: list[dict[str, Any]] = []
     errors: list[str] = []
+    repository = _checks.text(repository, "kafka_connect_maven_repository", ConnectError, optional=True)
+    root = _checks.text(root, "the plugin root", ConnectError)
+    if not root.startswith("/"):
+        raise ConnectError("the plugin root must be an absolute path, got %r" % root)
     if plugins in (None, ""):
         plugins = []
     if not isinstance(plugins, list):
@@ -374,6 +386,7 @@ def worker_properties(spec: dict[str, Any]) -> dict[str, Any]:
 
     Precedence: defaults < generated < overrides.
     """
+    spec = _worker_spec(spec)
     cluster = spec["cluster"]
     properties: dict[str, Any] = dict(WORKER_DEFAULTS)
     properties.update(spec.get("client") or {})
@@ -424,6 +437,29 @@ def worker_properties(spec: dict[str, Any]) -> dict[str, Any]:
         else:
             properties[key] = value
     return properties
+
+
+# what worker_properties reads of its description, and of the cluster in it
+_WORKER_KEYS = ("cluster", "address", "bootstrap_servers", "plugin_path", "secrets_dir")
+_CLUSTER_KEYS = ("group_id", "config_topic", "offset_topic", "status_topic", "replication_factor", "rest_port")
+
+
+def _worker_spec(spec: Any) -> dict[str, Any]:
+    """A worker's description checked for the keys :func:`worker_properties` reads and their types."""
+    spec = _checks.mapping(spec, "the worker description", ConnectError)
+    for key in _WORKER_KEYS:
+        _checks.key(spec, key, "the worker description", ConnectError)
+    cluster = _checks.mapping(spec["cluster"], "the worker description's cluster", ConnectError)
+    for key in _CLUSTER_KEYS:
+        _checks.key(cluster, key, "the worker description's cluster", ConnectError)
+    _checks.port(cluster["rest_port"], "the cluster's rest_port", ConnectError)
+    for key in ("address", "plugin_path", "secrets_dir"):
+        _checks.text(spec[key], "the worker's %s" % key, ConnectError)
+    for server in _checks.sequence(spec["bootstrap_servers"], "the worker's bootstrap_servers", ConnectError):
+        _checks.text(server, "the worker's bootstrap_servers", ConnectError)
+    for key in ("client", "overrides", "rest_tls"):
+        _checks.mapping(spec.get(key) or None, "the worker's %s" % key, ConnectError, optional=True)
+    return spec
 
 
 def rest_auth(users: Any, directory: str) -> dict[str, Any]:

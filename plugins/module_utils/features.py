@@ -28,7 +28,7 @@ LEVELS = {
 # the highest production level of each release (what kafka-storage format and finalizing use)
 RELEASE_LATEST = {"3.7": 19, "3.8": 20, "3.9": 21, "4.0": 25, "4.1": 27, "4.2": 29, "4.3": 30}
 
-_RELEASE = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?$")
+_RELEASE = re.compile(r"([0-9]+)\.([0-9]+)(?:\.[0-9]+)?")
 
 
 class FeatureError(Exception):
@@ -47,7 +47,7 @@ def level_name(level: int | None) -> str:
 
 def release_of(version: str) -> str:
     """``"4.3.1"`` -> ``"4.3"``."""
-    match = _RELEASE.match(str(version).strip())
+    match = _RELEASE.fullmatch(str(version).strip())
     if not match:
         raise FeatureError("%r is not a Kafka release (major.minor or major.minor.patch)" % (version,))
     return "%s.%s" % match.groups()
@@ -75,7 +75,7 @@ def wanted_level(spec: str | int, supported: dict) -> int:
         if not supported:
             raise FeatureError("no broker advertises %s: is this a KRaft cluster of Kafka 3.3 or later?" % FEATURE)
         return min(high for _low, high in supported.values())
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     if text in LEVELS:
         return LEVELS[text]

@@ -34,7 +34,7 @@ CONNECT_ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
 
 MASK = "********"
 # a config value that names a config provider's entry (${provider:[path:]key}) is not a secret
-PROVIDER_REFERENCE = re.compile(r"^\$\{[A-Za-z0-9_.-]+:[^}]*\}$")
+PROVIDER_REFERENCE = re.compile(r"\$\{[A-Za-z0-9_.-]+:[^}\x00-\x1f\x7f]*\}")
 # keys masked when no plugin definition is at hand (kafka_connect_info lists every connector)
 SECRET_KEY = re.compile(r"(password|secret|token|credential|sasl\.jaas\.config|\.key$|apikey|api\.key)", re.I)
 STATES = ("RUNNING", "PAUSED", "STOPPED")
@@ -164,7 +164,7 @@ def password_keys(validation: dict[str, Any] | None) -> set[str]:
 def is_secret(key: str, value: Any, secret_keys: set[str] | None) -> bool:
     """Whether ``key``'s value must not be shown: a declared password (or, without declarations,
     a key that looks like one), unless the value is a config provider reference."""
-    if isinstance(value, str) and PROVIDER_REFERENCE.match(value):
+    if isinstance(value, str) and PROVIDER_REFERENCE.fullmatch(value):
         return False
     if secret_keys is not None:
         return key in secret_keys

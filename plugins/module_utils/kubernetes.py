@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from typing import Any, Collection, Dict, List, NoReturn, Optional, Sequence, Tuple
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import _checks
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.objects import (
     BROKER_LABEL,
@@ -71,13 +73,18 @@ FIELD_MANAGER = "kafkaops.platform"
 __all__ = [
     "BROKER_LABEL", "COMPONENTS", "CONFIG_DIR", "CONFIG_HASH", "EXTERNAL_TYPES", "FIELD_MANAGER", "IMAGE_FLAVORS",
     "JMX_DIR", "LOG_DIR", "MANAGED_BY", "PLATFORMS", "RUN_DIR", "SCRIPTS_DIR", "TLS_SOURCE_DIR", "ZOOKEEPER_KEY",
-    "KubernetesSpecError", "advertised_overrides", "bootstrap_host", "check_external", "check_spec", "component_of",
+    "KubernetesSpecError", "advertised_overrides", "bootstrap_host", "check_external", "check_layout", "check_spec",
+    "component_of",
     "digest", "external_address", "kafka_sets", "kubernetes_topology", "kubernetes_zookeeper_servers", "manifests",
     "outdated_pods", "pod_layout", "redacted", "roll_order", "set_name", "set_ports", "start_script", "tls_names",
 ]
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# a DNS subdomain (RFC 1123): labels joined by dots, at most 253 characters
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?")
+# what every pod_layout entry holds
+LAYOUT_KEYS = ("component", "set", "ordinal", "pod", "fqdn", "node_id", "roles", "broker_index")
 
 # a pod_layout entry, and the whole layout (host -> entry)
 Entry = Dict[str, Any]
@@ -90,6 +97,76 @@ class KubernetesSpecError(ValueError):
 
 def _fail(message: str) -> NoReturn:
     raise KubernetesSpecError(message)
+
+
+def _mapping(value: Any, what: str, optional: bool = False) -> Any:
+    return _checks.mapping(value, what, KubernetesSpecError, optional)
+
+
+def _mappings(value: Any, what: str, keys: Sequence[str] = (), optional: bool = False) -> List[Dict[str, Any]]:
+    """A list of mappings, each holding ``keys``."""
+    entries = _checks.mappings(value, what, KubernetesSpecError, optional)
+    for index, entry in enumerate(entries):
+        for key in keys:
+            _checks.key(entry, key, "%s[%d]" % (what, index), KubernetesSpecError)
+    return entries
+
+
+def check_layout(layout: Any) -> Layout:
+    """``layout`` when it is what :func:`pod_layout` returns: host -> an entry with every LAYOUT_KEYS key."""
+    layout = _mapping(layout, "layout (kafka_kubernetes_layout)")
+    for host, entry in layout.items():
+        _check_layout_entry(entry, "layout[%r]" % (host,))
+    return layout
+
+
+def _check_layout_entry(entry: Any, where: str) -> Entry:
+    """One entry of a :func:`pod_layout` result: its keys and their types."""
+    for key in LAYOUT_KEYS:
+        _checks.key(_mapping(entry, where), key, where, KubernetesSpecError)
+    if not isinstance(entry["component"], str) or entry["component"] not in COMPONENTS:
+        _fail("%s.component must be one of %s, got %r" % (where, ", ".join(COMPONENTS), entry["component"]))
+    for key in ("set", "pod", "fqdn"):
+        _checks.text(entry[key], "%s.%s" % (where, key), KubernetesSpecError)
+    _index(entry["ordinal"], where + ".ordinal")
+    roles = _roles(entry["roles"], where + ".roles", ("broker", "controller", "zookeeper"))
+    if entry["broker_index"] is not None or "broker" in roles:  # a broker's place among all brokers
+        _index(entry["broker_index"], where + ".broker_index")
+    return entry
+
+
+def _index(value: Any, what: str) -> int:
+    """An ordinal or index: a non-negative int (what pod_layout makes; not digits, which names cannot take)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        _fail("%s must be a non-negative integer, got %r" % (what, value))
+    return value
+
+
+def _roles(value: Any, what: str, known: Sequence[str] = ("broker", "controller")) -> List[str]:
+    """A non-empty list of known roles."""
+    roles = _checks.sequence(value, what, KubernetesSpecError)
+    if not roles or not all(isinstance(role, str) and role in known for role in roles):
+        _fail("%s must list %s, got %r" % (what, " and/or ".join(known), roles))
+    return roles
+
+
+def _topology_processes(topology: Any) -> Dict[str, Dict[str, Any]]:
+    """The processes of a cluster_topology result, each with its roles (a list) and node id."""
+    processes = _mapping(_mapping(topology, "topology").get("processes"), "topology.processes", optional=True)
+    for host, process in processes.items():
+        where = "topology.processes[%r]" % (host,)
+        _checks.key(_mapping(process, where), "node_id", where, KubernetesSpecError)
+        _roles(_checks.key(process, "roles", where, KubernetesSpecError), where + ".roles")
+    return processes
+
+
+def _dns_name(value: Any, what: str, label: bool = False, length: int = 253) -> str:
+    """``value`` when it is a DNS label (``label``) or subdomain of at most ``length`` characters."""
+    pattern = _DNS_LABEL if label else _DNS_NAME
+    if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > length:
+        _fail("%s %r must be a DNS %s (lower-case letters, digits, '-'%s; at most %d characters)"
+              % (what, value, "label" if label else "name", "" if label else ", '.'", length))
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,7 +182,7 @@ def component_of(roles: Sequence[str]) -> str:
 
 def _node_order(node_id: Any) -> int:
     """Sort key of a node id; hosts without a valid one go last."""
-    return node_id if isinstance(node_id, int) else 1 << 62
+    return node_id if isinstance(node_id, int) and not isinstance(node_id, bool) and 0 <= node_id < 1 << 62 else 1 << 62
 
 
 def pod_layout(topology: Dict[str, Any], name: str, namespace: str, cluster_domain: str = "cluster.local",
@@ -121,10 +198,12 @@ def pod_layout(topology: Dict[str, Any], name: str, namespace: str, cluster_doma
     myid as node id.
     """
     for what, value in (("name", name), ("namespace", namespace)):
-        if not isinstance(value, str) or not _DNS_LABEL.match(value) or len(value) > 40:
-            _fail("platform_kubernetes_%s %r must be a DNS label (lower-case letters, digits, '-'; at most 40 "
-                  "characters)" % (what, value))
-    processes = topology.get("processes") or {}
+        _dns_name(value, "platform_kubernetes_%s" % what, label=True, length=40)
+    _dns_name(cluster_domain, "platform_kubernetes_cluster_domain")
+    processes = _topology_processes(topology)
+    servers = _mappings(zookeeper, "zookeeper (kafka_zookeeper_servers)", ("host", "myid"), optional=True)
+    for index, server in enumerate(servers):
+        _checks.text(server["host"], "zookeeper[%d].host" % index, KubernetesSpecError)
     per_set: Dict[str, List[Tuple[Any, str]]] = {}
     for host, process in processes.items():
         component = component_of(process["roles"])
@@ -148,7 +227,7 @@ def pod_layout(topology: Dict[str, Any], name: str, namespace: str, cluster_doma
     brokers = sorted((_node_order(e["node_id"]), h) for h, e in layout.items() if "broker" in e["roles"])
     for index, (_node_id, host) in enumerate(brokers):
         layout[host]["broker_index"] = index
-    servers = sorted(zookeeper or [], key=lambda s: (_node_order(s["myid"]), s["host"]))
+    servers = sorted(servers, key=lambda s: (_node_order(s["myid"]), str(s["host"])))
     sts = set_name(name, "zookeeper")
     for ordinal, server in enumerate(servers):
         pod = "%s-%d" % (sts, ordinal)
@@ -161,8 +240,10 @@ def pod_layout(topology: Dict[str, Any], name: str, namespace: str, cluster_doma
 
 def kubernetes_zookeeper_servers(servers: Optional[List[Dict[str, Any]]], layout: Layout) -> List[Dict[str, Any]]:
     """The ensemble (``[{"host", "myid", "address"}]``) with the pods' DNS names as addresses."""
+    layout = check_layout(layout)
     moved = []
-    for server in servers or []:
+    for index, server in enumerate(_mappings(servers, "servers (kafka_zookeeper_servers)", ("host",), optional=True)):
+        _checks.text(server["host"], "servers[%d].host" % index, KubernetesSpecError)
         copy = dict(server)
         entry = layout.get(ZOOKEEPER_KEY + server["host"])
         if entry:
@@ -173,19 +254,26 @@ def kubernetes_zookeeper_servers(servers: Optional[List[Dict[str, Any]]], layout
 
 def kubernetes_topology(topology: Dict[str, Any], layout: Layout) -> Dict[str, Any]:
     """``topology`` with every address replaced by the pod's stable DNS name."""
+    layout = check_layout(layout)
+    parts = {group: _mappings(_mapping(topology, "topology").get(group), "topology.%s" % group, ("host",), optional=True)
+             for group in ("controllers", "brokers")}
+    for group, entries in parts.items():
+        for index, entry in enumerate(entries):
+            _checks.text(entry["host"], "topology.%s[%d].host" % (group, index), KubernetesSpecError)
+
     def moved(entry: Dict[str, Any]) -> Dict[str, Any]:
         copy = dict(entry)
         if entry["host"] in layout:
             copy["address"] = layout[entry["host"]]["fqdn"]
         return copy
     processes = {}
-    for host, process in (topology.get("processes") or {}).items():
-        copy = dict(process)
+    for host, process in _mapping(topology.get("processes"), "topology.processes", optional=True).items():
+        copy = dict(_mapping(process, "topology.processes[%r]" % (host,)))
         if host in layout:
             copy["address"] = layout[host]["fqdn"]
         processes[host] = copy
-    return {"controllers": [moved(c) for c in topology["controllers"]],
-            "brokers": [moved(b) for b in topology["brokers"]],
+    return {"controllers": [moved(c) for c in parts["controllers"]],
+            "brokers": [moved(b) for b in parts["brokers"]],
             "processes": processes}
 
 
@@ -205,11 +293,13 @@ def kafka_sets(processes: Dict[str, Dict[str, Any]], layout: Layout, secret: boo
     StatefulSet has one pod template, so its placement settings come from its first pod; they must
     agree across its hosts (set them in group_vars).
     """
+    layout = check_layout(layout)
+    processes = _mapping(processes, "processes")
     sets: Dict[str, Dict[str, Any]] = {}
-    for host in sorted(processes):
+    for host in sorted(processes, key=str):
         if host not in layout:
             _fail("host %s is not in the cluster layout" % host)
-        process, entry = processes[host], layout[host]
+        process, entry = _process(processes[host], host), layout[host]
         kafka_set = sets.get(entry["component"])
         if kafka_set is None:
             kafka_set = sets[entry["component"]] = _new_set(entry["component"], process, host, secret)
@@ -230,6 +320,22 @@ def kafka_sets(processes: Dict[str, Dict[str, Any]], layout: Layout, secret: boo
                   % (component, ordinals))
         result.append(kafka_set)
     return result
+
+
+def _process(process: Any, host: str) -> Dict[str, Any]:
+    """One host's process for :func:`kafka_sets`, checked for the keys it reads and their types."""
+    where = "the process of %s" % host
+    process = _mapping(process, where)
+    _roles(_checks.key(process, "roles", where, KubernetesSpecError), where + ".roles", ("broker", "controller", "zookeeper"))
+    _checks.sequence(_checks.key(process, "log_dirs", where, KubernetesSpecError), where + ".log_dirs", KubernetesSpecError)
+    _mapping(_checks.key(process, "storage", where, KubernetesSpecError), where + ".storage")
+    _checks.text(_checks.key(process, "heap_size", where, KubernetesSpecError), where + ".heap_size", KubernetesSpecError)
+    if not isinstance(_checks.key(process, "properties_text", where, KubernetesSpecError), str):
+        _fail("%s.properties_text must be a string, got %s" % (where, _checks.kind(process["properties_text"])))
+    _checks.sequence(process.get("jvm_options"), where + ".jvm_options", KubernetesSpecError, optional=True)
+    for key in ("environment", "resources"):
+        _mapping(process.get(key), "%s.%s" % (where, key), optional=True)
+    return process
 
 
 def _new_set(component: str, process: Dict[str, Any], host: str, secret: bool) -> Dict[str, Any]:
@@ -258,6 +364,12 @@ def tls_names(layout_entry: Entry, name: str, namespace: str, cluster_domain: st
               external_host: Optional[str] = None) -> List[str]:
     """The subject alternative names of a pod's certificate: its DNS names, its StatefulSet's and the
     bootstrap Service's names (clients verify the bootstrap address too), and its external name."""
+    layout_entry = _check_layout_entry(layout_entry, "the layout entry")
+    for what, value in (("name", name), ("namespace", namespace)):
+        _dns_name(value, "platform_kubernetes_%s" % what, label=True, length=40)
+    _dns_name(cluster_domain, "platform_kubernetes_cluster_domain")
+    external = _mapping(external, "platform_kubernetes_external", optional=True)
+    _checks.text(external_host, "the external host", KubernetesSpecError, optional=True)
     pod, sts = layout_entry["pod"], layout_entry["set"]
     names = [pod, layout_entry["fqdn"], "%s.%s.%s.svc" % (pod, sts, namespace),
              "%s.%s.svc.%s" % (sts, namespace, cluster_domain)]
@@ -283,7 +395,7 @@ def check_external(external: Optional[Dict[str, Any]], security: Security, platf
     """Validate the external access description; return it with defaults filled in.
 
     ``security`` is the canonical security description (``security.normalize``)."""
-    external = dict(external or {})
+    external = dict(_mapping(external, "platform_kubernetes_external", optional=True))
     kind = external.get("type") or "none"
     if kind not in EXTERNAL_TYPES:
         _fail("platform_kubernetes_external.type must be one of %s, got %r" % (", ".join(EXTERNAL_TYPES), kind))
@@ -313,6 +425,11 @@ def _check_external_listener(name: str, kind: str, security: Security) -> None:
 
 def _check_external_addresses(external: Dict[str, Any], kind: str) -> None:
     """Each kind of external access has the host names or ports it needs to give each broker its own address."""
+    for key in ("host", "bootstrap_host", "route_domain"):
+        _host_template(external.get(key), "platform_kubernetes_external.%s" % key)
+    _mapping(external.get("annotations"), "platform_kubernetes_external.annotations", optional=True)
+    if external.get("bootstrap_node_port") not in (None, "", 0):
+        _checks.port(external["bootstrap_node_port"], "platform_kubernetes_external.bootstrap_node_port", KubernetesSpecError)
     if kind == "NodePort":
         base = external.get("node_port_base")
         if not isinstance(base, int) or isinstance(base, bool) or not 1 <= base <= 65535:
@@ -329,6 +446,27 @@ def _check_external_addresses(external: Dict[str, Any], kind: str) -> None:
     if kind in ("LoadBalancer", "Route") and external.get("host") and not re.search(r"\{(node_id|index|pod)\}", external["host"]):
         _fail("platform_kubernetes_external.host %r must contain {node_id}, {index} or {pod}: each broker needs its own name"
               % external["host"])
+
+
+_HOST_FIELDS = ("node_id", "index", "pod", "namespace")
+
+
+def _host_template(value: Any, what: str) -> None:
+    """A host name, or a template of one with {node_id}, {index}, {pod} or {namespace}: no blanks or
+    control characters, and no other braces (str.format would fail on them)."""
+    if value in (None, ""):
+        return
+    text = _checks.text(value, what, KubernetesSpecError)
+    if any(char.isspace() for char in text):
+        _fail("%s %r must be a host name without blanks" % (what, text))
+    try:
+        fields = [(name, spec, conversion) for _literal, name, spec, conversion in string.Formatter().parse(text)
+                  if name is not None]
+    except ValueError:
+        fields = [("{", "", None)]
+    for name, spec, conversion in fields:
+        if name not in _HOST_FIELDS or spec or conversion:
+            _fail("%s %r: braces may only hold {node_id}, {index}, {pod} or {namespace}" % (what, text))
 
 
 def external_address(external: Dict[str, Any], listener: Listener, entry: Entry, namespace: str) -> Optional[Tuple[str, int]]:
@@ -359,7 +497,10 @@ def bootstrap_host(external: Dict[str, Any], name: str, namespace: str) -> str:
 def advertised_overrides(external: Dict[str, Any], security: Security, layout_entry: Entry,
                          namespace: str) -> Dict[str, Dict[str, Any]]:
     """The ``advertised`` entry of security.server_properties' node for a pod (external listener)."""
-    if external["type"] == "none" or "broker" not in layout_entry["roles"]:
+    external = _mapping(external, "platform_kubernetes_external")
+    layout_entry = _check_layout_entry(layout_entry, "the layout entry")
+    _dns_name(namespace, "platform_kubernetes_namespace", label=True, length=40)
+    if external.get("type", "none") == "none" or "broker" not in layout_entry["roles"]:
         return {}
     listener = sec.listener_named(security, external["listener"])
     address = external_address(external, listener, layout_entry, namespace)
@@ -373,27 +514,63 @@ def advertised_overrides(external: Dict[str, Any], security: Security, layout_en
 
 def check_spec(spec: Spec) -> None:
     """Validate what the role passes to :func:`manifests` (the parts a user sets)."""
+    spec = _mapping(spec, "the Kubernetes description (spec)")
     if spec.get("platform") not in PLATFORMS:
         _fail("platform must be one of %s" % ", ".join(PLATFORMS))
     if (spec.get("image_flavor") or "apache") not in IMAGE_FLAVORS:
         _fail("platform_kubernetes_image_flavor must be one of %s" % ", ".join(IMAGE_FLAVORS))
     if not spec.get("image"):
         _fail("platform_kubernetes_image is empty")
-    for kafka_set in spec.get("sets") or []:
+    for kafka_set in _mappings(spec.get("sets"), "sets", ("component", "roles", "storage", "pods")):
+        _check_set(kafka_set)
         size = str(kafka_set["storage"].get("size") or "")
-        if not _QUANTITY.match(size):
+        if not _QUANTITY.fullmatch(size):
             _fail("%s storage size %r is not a Kubernetes quantity (e.g. 100Gi)" % (kafka_set["component"], size))
-        root = kafka_set.get("data_root") or spec["data_root"]
+        root = _checks.text(kafka_set.get("data_root") or spec.get("data_root"), "%s data_root" % kafka_set["component"],
+                            KubernetesSpecError)
         for path in kafka_set.get("log_dirs") or []:
             if not (str(path) + "/").startswith(root.rstrip("/") + "/"):
                 _fail("%s data directory %s is not under %s, the mount point of the pod's volume (%s)"
                       % (kafka_set["component"], path, root,
                          "zookeeper_kubernetes_data_root" if kafka_set["component"] == "zookeeper" else "platform_data_root"))
-    jmx = spec.get("jmx_exporter") or {}
+    jmx = _mapping(spec.get("jmx_exporter"), "platform_kubernetes_jmx_exporter", optional=True)
     if jmx.get("enabled") and not (jmx.get("image") and jmx.get("agent_path")):
         _fail("platform_kubernetes_jmx_exporter needs image and agent_path (the agent jar inside that image)")
     if spec.get("service_monitor") and not jmx.get("enabled"):
         _fail("platform_kubernetes_service_monitor needs platform_kubernetes_jmx_exporter.enabled")
+    _check_cluster_keys(spec)
+
+
+def _check_set(kafka_set: Dict[str, Any]) -> None:
+    """One entry of ``sets`` (kafka_sets) holds what the objects are made of."""
+    component = kafka_set["component"]
+    if component not in COMPONENTS:
+        _fail("sets: component must be one of %s, got %r" % (", ".join(COMPONENTS), component))
+    where = "the %s StatefulSet" % component
+    _checks.sequence(kafka_set["roles"], where + ".roles", KubernetesSpecError)
+    _mapping(kafka_set["storage"], where + ".storage")
+    _checks.sequence(kafka_set.get("log_dirs"), where + ".log_dirs", KubernetesSpecError, optional=True)
+    for index, pod in enumerate(_mappings(kafka_set["pods"], where + ".pods", ("ordinal", "properties_text"))):
+        _index(pod["ordinal"], "%s.pods[%d].ordinal" % (where, index))
+        if component == "zookeeper":  # its myid file
+            _checks.integer(pod.get("node_id"), "%s.pods[%d].node_id (zookeeper_myid)" % (where, index), KubernetesSpecError,
+                            low=1, high=255)
+        if not isinstance(pod["properties_text"], str):
+            _fail("%s.pods[%d].properties_text must be a string" % (where, index))
+
+
+def _check_cluster_keys(spec: Spec) -> None:
+    """The keys of the whole cluster that every object is named or built from."""
+    for what in ("name", "namespace"):
+        _dns_name(spec.get(what), "platform_kubernetes_%s" % what, label=True, length=40)
+    _checks.text(spec.get("cluster_id"), "the cluster id", KubernetesSpecError)
+    if spec.get("run_as_user") not in (None, "", 0):
+        _checks.integer(spec["run_as_user"], "run_as_user", KubernetesSpecError, low=1)
+    _mapping(spec.get("security"), "security (the normalized platform_security)")
+    for key in ("network_policy", "tls_material", "labels", "node_selector"):
+        _mapping(spec.get(key), key, optional=True)
+    for key in ("tolerations", "image_pull_secrets", "scram_arguments"):
+        _checks.sequence(spec.get(key), key, KubernetesSpecError, optional=True)
 
 
 def manifests(spec: Spec) -> List[Object]:
@@ -618,12 +795,12 @@ def _network_policy(spec: Spec, all_ports: Dict[int, Dict[str, Any]], client_por
 def redacted(objects: List[Object]) -> List[Object]:
     """A copy of ``objects`` with every Secret value replaced by ``<redacted>``."""
     result = []
-    for obj in objects:
+    for index, obj in enumerate(_mappings(objects, "objects")):
         copy = dict(obj)
         if copy.get("kind") == "Secret":
             for key in ("data", "stringData"):
                 if key in copy:
-                    copy[key] = {name: "<redacted>" for name in copy[key]}
+                    copy[key] = {name: "<redacted>" for name in _mapping(copy[key], "objects[%d].%s" % (index, key))}
         result.append(copy)
     return result
 
@@ -637,8 +814,9 @@ def outdated_pods(statefulsets: Dict[str, Optional[str]], pods: List[Dict[str, A
 
     ``statefulsets``: {set name: updateRevision}; ``pods``: [{"name", "set", "revision"}].
     """
+    statefulsets = _mapping(statefulsets, "statefulsets (name -> updateRevision)")
     stale = []
-    for pod in pods:
+    for pod in _mappings(pods, "pods", ("name", "set")):
         want = statefulsets.get(pod["set"])
         if want and pod.get("revision") != want:
             stale.append(pod["name"])
@@ -650,7 +828,12 @@ def roll_order(layout: Layout, stale_pods: Collection[str], active_controller: O
     is deployed before the brokers), then broker-only pods, combined pods, dedicated controllers,
     and the active controller (a Kafka node id) always last; highest ordinal first within each
     group, as the StatefulSet controller would."""
-    by_pod = {entry["pod"]: entry for entry in layout.values()}
+    by_pod = {entry["pod"]: entry for entry in check_layout(layout).values()}
+    stale_pods = [_checks.text(pod, "a stale pod", KubernetesSpecError) for pod in
+                  _checks.sequence(stale_pods, "stale_pods", KubernetesSpecError, optional=True)]
+    if active_controller is not None and _checks.strict_int(active_controller) is None:
+        _fail("active_controller must be a Kafka node id or null, got %r" % (active_controller,))
+    active_controller = None if active_controller is None else _checks.strict_int(active_controller)
     unknown = sorted(set(stale_pods) - set(by_pod))
     if unknown:
         _fail("pods %s are not in the inventory (scale the StatefulSet through the inventory)" % ", ".join(unknown))

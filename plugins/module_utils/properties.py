@@ -17,6 +17,8 @@ import os
 import re
 from typing import Any, Callable
 
+from ansible_collections.kafkaops.platform.plugins.module_utils._checks import CONTROL as _CONTROL
+
 __all__ = [
     "PropertiesError",
     "to_java_properties",
@@ -172,14 +174,40 @@ def parse_java_properties(text: str) -> dict[str, str]:
     return result
 
 
+INT32_MAX = 2147483647
+_DIGITS = re.compile(r"-?[0-9]+")
+
+
 def _int_field(value: Any, what: str) -> int:
-    """An integer given as int or as decimal digits; bools and fractions are refused."""
+    """An integer given as int or as ASCII decimal digits; bools, fractions and text such as "1_0"
+    are refused."""
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise PropertiesError("%s must be an integer, got %r" % (what, value))
+    if isinstance(value, str) and not _DIGITS.fullmatch(value.strip()):
         raise PropertiesError("%s must be an integer, got %r" % (what, value))
     try:
         return int(value)
     except (TypeError, ValueError):
         raise PropertiesError("%s must be an integer, got %r" % (what, value)) from None
+
+
+def _mapping(value: Any, what: str) -> dict[Any, Any]:
+    """A dict, an empty one for None."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PropertiesError("%s must be a mapping of property names to values, got %s" % (what, type(value).__name__))
+    return value
+
+
+def _path(value: Any, what: str) -> str:
+    """An absolute path of one line."""
+    text = value if isinstance(value, str) else None
+    if text is None or not text.startswith("/"):
+        raise PropertiesError("%s must be an absolute path: %s" % (what, value))
+    if _CONTROL.search(text):
+        raise PropertiesError("%s %r contains a control character" % (what, text))
+    return text
 
 
 def _voter(entry: Any, index: int) -> tuple[int, Any, int]:
@@ -188,6 +216,8 @@ def _voter(entry: Any, index: int) -> tuple[int, Any, int]:
     node_id = _int_field(entry.get("id"), "controllers[%d].id" % index)
     if node_id < 0:
         raise PropertiesError("controllers[%d].id must not be negative, got %d" % (index, node_id))
+    if node_id > INT32_MAX:
+        raise PropertiesError("controllers[%d].id must be at most %d (Kafka node ids are int32), got %d" % (index, INT32_MAX, node_id))
     port = _int_field(entry.get("port"), "controllers[%d].port (controller %d)" % (index, node_id))
     if not 0 < port < 65536:
         raise PropertiesError("controller %d: port must be 1-65535, got %d" % (node_id, port))
@@ -262,7 +292,8 @@ def kafka_process_properties(spec: dict[str, Any]) -> dict[str, str]:
     else:
         structural.update(_kraft_properties(node_id, roles, controllers))
     structural.update(_placement_properties(spec.get("metadata_log_dir"), spec.get("rack")))
-    return _merge_layers(spec.get("defaults") or {}, structural, spec.get("security") or {}, spec.get("overrides") or {})
+    return _merge_layers(_mapping(spec.get("defaults"), "defaults"), structural, _mapping(spec.get("security"), "security"),
+                         _mapping(spec.get("overrides"), "overrides"))
 
 
 def _check_spec_keys(spec: Any) -> None:
@@ -276,8 +307,10 @@ def _check_spec_keys(spec: Any) -> None:
 def _process_roles(value: Any) -> list[str]:
     """The roles as a list (a single role may be given as a string); known roles, each once."""
     roles = value or []
+    if not isinstance(roles, (str, list, tuple)):
+        raise PropertiesError("roles must be a list of broker and/or controller, got %r" % (roles,))
     roles = [roles] if isinstance(roles, str) else list(roles)
-    unknown = [role for role in roles if role not in PROCESS_ROLES]
+    unknown = [str(role) for role in roles if role not in PROCESS_ROLES]
     if unknown:
         raise PropertiesError("unknown process role(s) %s; use broker and/or controller" % ", ".join(unknown))
     if len(set(roles)) != len(roles):
@@ -302,6 +335,8 @@ def _node_id(value: Any) -> int:
     node_id = _int_field(value, "node_id")
     if node_id < 0:
         raise PropertiesError("node_id must not be negative, got %d" % node_id)
+    if node_id > INT32_MAX:
+        raise PropertiesError("node_id must be at most %d (Kafka node ids are int32), got %d" % (INT32_MAX, node_id))
     return node_id
 
 
@@ -310,11 +345,13 @@ def _log_dirs(value: Any) -> list[Any]:
     log_dirs = value or []
     if isinstance(log_dirs, str):
         log_dirs = [log_dirs]
+    if not isinstance(log_dirs, (list, tuple)):
+        raise PropertiesError("log_dirs must be a list of absolute paths, got %r" % (log_dirs,))
     if not log_dirs:
         raise PropertiesError("log_dirs must name at least one directory")
-    if any(not str(d).startswith("/") for d in log_dirs):
+    if any(not isinstance(d, str) or not d.startswith("/") for d in log_dirs):
         raise PropertiesError("log_dirs must be absolute paths: %s" % ", ".join(map(str, log_dirs)))
-    return list(log_dirs)
+    return [_path(d, "log_dirs") for d in log_dirs]
 
 
 def _voter_ids(controllers: Any) -> set[int]:
@@ -360,9 +397,7 @@ def _placement_properties(metadata_log_dir: Any, rack: Any) -> dict[str, str]:
     """metadata.log.dir (an absolute path) and broker.rack, when given."""
     structural: dict[str, str] = {}
     if metadata_log_dir:
-        if not str(metadata_log_dir).startswith("/"):
-            raise PropertiesError("metadata_log_dir must be an absolute path: %s" % metadata_log_dir)
-        structural["metadata.log.dir"] = str(metadata_log_dir)
+        structural["metadata.log.dir"] = _path(metadata_log_dir, "metadata_log_dir")
     if rack not in (None, ""):
         structural["broker.rack"] = str(rack)
     return structural

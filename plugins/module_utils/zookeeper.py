@@ -19,6 +19,8 @@ import csv
 import re
 from typing import Any
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import _checks
+
 __all__ = [
     "ZookeeperError",
     "zoo_cfg",
@@ -57,12 +59,11 @@ class ZookeeperError(ValueError):
 
 
 def _int(value: Any, what: str) -> int:
-    if isinstance(value, bool):
+    """An int, or decimal digits; never a bool or a fraction (``1.5`` is not silently 1)."""
+    number = _checks.strict_int(value)
+    if number is None:
         raise ZookeeperError("%s must be an integer, got %r" % (what, value))
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ZookeeperError("%s must be an integer, got %r" % (what, value)) from None
+    return number
 
 
 def _servers(servers: Any) -> list[dict[str, Any]]:
@@ -78,7 +79,7 @@ def _servers(servers: Any) -> list[dict[str, Any]]:
         address = entry.get("address") or entry.get("host")
         if not address:
             raise ZookeeperError("servers[%d] (myid %d) has no address" % (index, myid))
-        result.append({"myid": myid, "address": str(address)})
+        result.append({"myid": myid, "address": _checks.text(address, "servers[%d].address" % index, ZookeeperError)})
     ids = [s["myid"] for s in result]
     if len(set(ids)) != len(ids):
         raise ZookeeperError("myids repeat: %s" % ", ".join(map(str, sorted(ids))))
@@ -117,20 +118,15 @@ def zoo_cfg(spec: dict[str, Any]) -> dict[str, str]:
         raise ZookeeperError("myid %d is not one of the ensemble's servers (%s)"
                              % (myid, ", ".join(str(s["myid"]) for s in servers)))
     for key in ("data_dir", "data_log_dir"):
-        if not str(spec.get(key) or "").startswith("/"):
+        if not _checks.text(spec.get(key), key, ZookeeperError, optional=True).startswith("/"):
             raise ZookeeperError("%s must be an absolute path, got %r" % (key, spec.get(key)))
-    quorum_port = _int(spec.get("quorum_port", 2888), "quorum_port")
-    election_port = _int(spec.get("election_port", 3888), "election_port")
+    quorum_port = _checks.port(spec.get("quorum_port", 2888), "quorum_port", ZookeeperError)
+    election_port = _checks.port(spec.get("election_port", 3888), "election_port", ZookeeperError)
     if quorum_port == election_port:
         raise ZookeeperError("quorum_port and election_port are both %d" % quorum_port)
-    words = spec.get("four_letter_words") or []
-    if isinstance(words, str):
-        words = [w.strip() for w in words.split(",") if w.strip()]
-    bad = [w for w in words if w != "*" and w not in FOUR_LETTER_WORDS]
-    if bad:
-        raise ZookeeperError("unknown four-letter word(s) %s; known: %s" % (", ".join(bad), ", ".join(FOUR_LETTER_WORDS)))
-    admin = spec.get("admin_server") or {}
-    security = dict(spec.get("security") or {})
+    words = _four_letter_words(spec.get("four_letter_words"))
+    admin = _checks.mapping(spec.get("admin_server"), "admin_server", ZookeeperError, optional=True)
+    security = dict(_checks.mapping(spec.get("security"), "security", ZookeeperError, optional=True))
     if not security.get("clientPort") and not security.get("secureClientPort"):
         raise ZookeeperError("the security settings give no client port (clientPort or secureClientPort)")
 
@@ -141,18 +137,19 @@ def zoo_cfg(spec: dict[str, Any]) -> dict[str, str]:
         "admin.enableServer": "true" if admin.get("enabled") else "false",
     }
     if admin.get("enabled"):
-        structural["admin.serverPort"] = str(_int(admin.get("port", 8080), "admin_server.port"))
-        structural["admin.serverAddress"] = str(admin.get("address") or "0.0.0.0")
+        structural["admin.serverPort"] = str(_checks.port(admin.get("port", 8080), "admin_server.port", ZookeeperError))
+        structural["admin.serverAddress"] = _checks.text(admin.get("address") or "0.0.0.0", "admin_server.address",
+                                                         ZookeeperError)
     if len(servers) > 1:
         for server in servers:
             structural["server.%d" % server["myid"]] = "%s:%d:%d" % (_bracket(server["address"]), quorum_port,
                                                                      election_port)
     merged: dict[str, str] = {}
-    for layer in (spec.get("defaults") or {}, structural, security):
+    for layer in (_checks.mapping(spec.get("defaults"), "defaults", ZookeeperError, optional=True), structural, security):
         for key, value in layer.items():
             if value is not None:
                 merged[str(key)] = _text(value)
-    for key, value in (spec.get("overrides") or {}).items():
+    for key, value in _checks.mapping(spec.get("overrides"), "overrides", ZookeeperError, optional=True).items():
         if str(key) in STRUCTURAL_SETTINGS or str(key).startswith("server."):
             raise ZookeeperError("%s comes from the ensemble and the security description; it cannot be "
                                  "overridden" % key)
@@ -164,6 +161,18 @@ def zoo_cfg(spec: dict[str, Any]) -> dict[str, str]:
     if bad_keys:
         raise ZookeeperError("invalid setting name(s): %s" % ", ".join(sorted(bad_keys)))
     return merged
+
+
+def _four_letter_words(words: Any) -> list[str]:
+    """The whitelisted four-letter words: a list, or a comma-separated string; each a known word or ``*``."""
+    words = words or []
+    if isinstance(words, str):
+        words = [w.strip() for w in words.split(",") if w.strip()]
+    words = _checks.sequence(words, "four_letter_words", ZookeeperError)
+    bad = [repr(w) if not isinstance(w, str) else w for w in words if w != "*" and w not in FOUR_LETTER_WORDS]
+    if bad:
+        raise ZookeeperError("unknown four-letter word(s) %s; known: %s" % (", ".join(bad), ", ".join(FOUR_LETTER_WORDS)))
+    return words
 
 
 def _text(value: Any) -> str:
@@ -179,7 +188,7 @@ def zookeeper_connect(servers: Any, port: Any, chroot: str | None = "") -> str:
     port = _int(port, "port")
     if not 0 < port < 65536:
         raise ZookeeperError("port must be 1-65535, got %d" % port)
-    chroot = chroot or ""
+    chroot = _checks.text(chroot or "", "chroot", ZookeeperError)
     if chroot and not _CHROOT.fullmatch(chroot):
         raise ZookeeperError("chroot %r must be an absolute ZooKeeper path such as /kafka (no trailing slash)" % chroot)
     hosts = ",".join("%s:%d" % (_bracket(s["address"]), port) for s in _servers(servers))
@@ -216,6 +225,11 @@ def restart_order(modes: dict[str, str | None]) -> list[str]:
     then the leader, so the ensemble elects a new leader once, at the end. ``modes`` maps host ->
     mode as :func:`parse_four_letter_word` reports it (None for a server that does not answer:
     it goes first, since restarting it cannot cost the quorum anything it still has)."""
+    modes = _checks.mapping(modes, "modes (host -> mode)", ZookeeperError)
+    for host, mode in modes.items():
+        if not isinstance(host, str) or not (mode is None or isinstance(mode, str)):
+            raise ZookeeperError("modes must map host names to a mode (leader, follower, ...) or null, got %r: %r"
+                                 % (host, mode))
     leaders = sorted(h for h, m in modes.items() if m == "leader")
     if len(leaders) > 1:
         raise ZookeeperError("more than one server says it is the leader: %s" % ", ".join(leaders))
@@ -227,6 +241,9 @@ def restart_order(modes: dict[str, str | None]) -> list[str]:
 def ensemble_errors(servers: list[dict[str, Any]], version: str = "") -> list[str]:
     """Problems with the ZooKeeper ensemble of the inventory. ``servers``: ``[{"host", "myid",
     "address"}]``; ``version``: the Kafka version whose distribution runs the ensemble."""
+    servers = _checks.mappings(servers, "the ZooKeeper servers", ZookeeperError)
+    for index, server in enumerate(servers):
+        _checks.key(server, "host", "the ZooKeeper servers[%d]" % index, ZookeeperError)
     errors = []
     count = len(servers)
     if count == 0:
@@ -259,9 +276,9 @@ def mode_errors(mode: str, properties: dict[str, Any] | None, version: str = "")
     """Settings that contradict the metadata mode: KRaft-only broker properties in ZooKeeper mode,
     ``zookeeper.connect`` in KRaft mode, ZooKeeper mode on Kafka 4."""
     errors = []
-    properties = properties or {}
+    properties = _checks.mapping(properties, "kafka_broker_properties", ZookeeperError, optional=True)
     if mode == "zookeeper":
-        bad = sorted(k for k in properties if k in KRAFT_ONLY_PROPERTIES and properties[k] is not None)
+        bad = sorted(str(k) for k in properties if k in KRAFT_ONLY_PROPERTIES and properties[k] is not None)
         if bad:
             errors.append("kafka_broker_properties sets %s, which only KRaft nodes read; ZooKeeper mode takes "
                           "broker.id from kafka_node_id and zookeeper.connect from the zookeeper group" % ", ".join(bad))
@@ -269,7 +286,7 @@ def mode_errors(mode: str, properties: dict[str, Any] | None, version: str = "")
             errors.append("platform_kafka_mode is zookeeper but platform_kafka_version is %s; Kafka 4 removed "
                           "ZooKeeper mode: use 3.9.x, or migrate to KRaft first (zookeeper_to_kraft.yml)" % version)
     elif mode == "kraft":
-        bad = sorted(k for k in properties if k.startswith("zookeeper.") and properties[k] is not None)
+        bad = sorted(str(k) for k in properties if str(k).startswith("zookeeper.") and properties[k] is not None)
         if bad:
             errors.append("kafka_broker_properties sets %s, which only ZooKeeper-mode brokers read; set "
                           "platform_kafka_mode: zookeeper for a ZooKeeper cluster" % ", ".join(bad))
@@ -285,6 +302,7 @@ def metadata_mode(properties: dict[str, Any] | None) -> str:
     ``kraft``."""
     if not properties:
         return "absent"
+    properties = _checks.mapping(properties, "the server.properties", ZookeeperError)
     migrating = str(properties.get("zookeeper.metadata.migration.enable", "false")).strip().lower() == "true"
     if migrating:
         return "migration"
@@ -302,6 +320,8 @@ def migration_state(jmx_output: str | None) -> dict[str, Any]:
     Returns ``{"value": int, "state": name, "migrated": bool}``; ``migrated`` is true once the
     metadata copy from ZooKeeper is committed to the KRaft log (MIGRATION: dual-write mode) or the
     migration is finalized (POST_MIGRATION)."""
+    if jmx_output is not None and not isinstance(jmx_output, str):
+        raise ZookeeperError("the JmxTool output must be text, got %s" % _checks.kind(jmx_output))
     lines = [line.strip() for line in (jmx_output or "").splitlines() if line.strip()]
     header_index = None
     for index, line in enumerate(lines):
@@ -315,7 +335,7 @@ def migration_state(jmx_output: str | None) -> dict[str, Any]:
         if "ZkMigrationState" in name:
             try:
                 number = int(float(value))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise ZookeeperError("ZkMigrationState is not a number: %r" % value) from None
             state = MIGRATION_STATES.get(number, "UNKNOWN(%d)" % number)
             return {"value": number, "state": state, "migrated": state in ("MIGRATION", "POST_MIGRATION")}

@@ -179,7 +179,9 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
-_PRINCIPAL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:.+$")
+# Type:name, the name without control characters (a line break would end the principal in a log or a file)
+_PRINCIPAL = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:[^\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 ACL_ENTRY_SPEC = dict(
     principal=dict(type="str", required=True),
@@ -198,7 +200,7 @@ class AclError(ValueError):
 
 
 def check_principal(principal, where):
-    if not isinstance(principal, str) or not _PRINCIPAL.match(principal):
+    if not isinstance(principal, str) or not _PRINCIPAL.fullmatch(principal):
         raise AclError("%s: %r is not a principal; write it as Type:name, for example User:alice" % (where, principal))
 
 
@@ -222,6 +224,9 @@ def expand(entries):
                            % (where, resource_type, resource_type))
         if not entry.get("host"):
             raise AclError("%s.host must not be empty; use * for every host" % where)
+        for key, value in (("resource_name", name), ("host", entry["host"])):
+            if _CONTROL.search(value):
+                raise AclError("%s.%s %r holds a control character (a line break, tab, ...); remove it" % (where, key, value))
         if not entry["operations"]:
             raise AclError("%s.operations must name at least one operation" % where)
         allowed = ACL_RESOURCE_OPERATIONS[resource_type]

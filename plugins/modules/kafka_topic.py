@@ -288,8 +288,8 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.security import 
 
 TOPIC_SOURCE = "DYNAMIC_TOPIC_CONFIG"
 MAX_NAME_LENGTH = 249
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
-_CONFIG_KEY = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_CONFIG_KEY = re.compile(r"[a-z0-9]+(\.[a-z0-9]+)*")
 
 
 class TopicError(ValueError):
@@ -305,7 +305,7 @@ class TopicError(ValueError):
 def validate(params):
     """Check the options that need no cluster; raises TopicError."""
     name = params["name"]
-    if not name or len(name) > MAX_NAME_LENGTH or not _TOPIC_NAME.match(name) or name in (".", ".."):
+    if not name or len(name) > MAX_NAME_LENGTH or not _TOPIC_NAME.fullmatch(name) or name in (".", ".."):
         raise TopicError("name: %r is not a topic name; Kafka allows 1 to %d letters, digits, '.', '_' and '-' "
                          "(and neither '.' nor '..')" % (name, MAX_NAME_LENGTH))
     if params["state"] == "absent":
@@ -345,11 +345,11 @@ def normalize_configs(configs):
     """``{key: text or None}`` from the O(configs) option, keys checked; raises TopicError."""
     result = {}
     for key, value in sorted((configs or {}).items()):
-        if not isinstance(key, str) or not _CONFIG_KEY.match(key):
+        if not isinstance(key, str) or not _CONFIG_KEY.fullmatch(key):
             message = ("configs: %r does not look like a Kafka topic config key; keys are lower-case words joined "
                        "by dots, like retention.ms or cleanup.policy" % (key,))
             guess = str(key).strip().lower().replace("_", ".").replace("-", ".")
-            if guess != key and _CONFIG_KEY.match(guess):
+            if guess != key and _CONFIG_KEY.fullmatch(guess):
                 message += " (did you mean %s?)" % guess
             raise TopicError(message)
         result[key] = config_value(key, value)
@@ -469,7 +469,7 @@ def config_warnings(topic):
     """Advice about the topic after the run (a list of messages)."""
     found = []
     value = topic["configs"].get("min.insync.replicas")
-    if topic["exists"] and value is not None and value.isdigit() and topic["replication_factor"] is not None \
+    if topic["exists"] and value is not None and value.isascii() and value.isdigit() and topic["replication_factor"] is not None \
             and int(value) > topic["replication_factor"]:
         found.append("topic %s: min.insync.replicas %s is more than its replication factor %d, so producers with "
                      "acks=all will be refused" % (topic["name"], value, topic["replication_factor"]))

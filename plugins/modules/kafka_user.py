@@ -177,8 +177,8 @@ def mechanisms_of(values):
 
 
 def validate(params):
-    if not params["name"] or params["name"] != params["name"].strip():
-        raise UserError("name must be a user name without leading or trailing spaces")
+    if not params["name"] or params["name"] != params["name"].strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in params["name"]):
+        raise UserError("name must be a user name without leading or trailing spaces or control characters")
     if params["state"] == "present":
         if not params["password"]:
             raise UserError("password is required (and must not be empty) with state=present")

@@ -49,6 +49,27 @@ def test_every_rendered_key_is_the_products_own(node, service):
     assert len(values) >= 8 and unknown == []
 
 
+@pytest.mark.parametrize("service", sorted(FILES))
+def test_configuration_is_roots_and_closed_to_others(node, service):
+    """Every file the role rendered (properties with the store and client passwords, logging, the REST
+    login files) is root's, group kafka, 0640, in a root-owned 0750 directory: the service user reads
+    them and can change none; the unit is root's and world-readable (it holds no secret)."""
+    directory = "/etc/kafka/%s" % service
+    lines = node.check_output("find %s -printf '%%y %%u %%g %%m %%p\\n'", directory).splitlines()
+    found = {line.split(" ", 4)[4]: tuple(line.split(" ", 4)[:4]) for line in lines}
+    required = [FILES[service][0], "rest-jaas.conf", "rest-users.properties"]
+    assert [name for name in required if "%s/%s" % (directory, name) not in found] == []
+    wrong = {path: entry for path, entry in found.items()
+             if entry != {"d": ("d", "root", "kafka", "750"), "f": ("f", "root", "kafka", "640")}.get(entry[0])}
+    assert wrong == {}, "not root:kafka 0640 (files) / 0750 (directories): %s" % wrong
+    assert node.run("runuser -u kafka -- test -r %s/%s", directory, FILES[service][0]).rc == 0
+    assert node.run("runuser -u kafka -- test -w %s/%s", directory, FILES[service][0]).rc != 0
+    writable = node.run("runuser -u kafka -- find %s -writable", directory)
+    assert (writable.rc, writable.stdout) == (0, ""), "kafka can write: %s%s" % (writable.stdout, writable.stderr)
+    unit = node.file("/etc/systemd/system/%s.service" % service)
+    assert (unit.user, unit.group, unit.mode) == ("root", "root", 0o644)
+
+
 def test_units_start_the_archives_scripts_as_the_service_user(node):
     registry = node.file("/etc/systemd/system/schema-registry.service").content_string
     assert "ExecStart=/opt/confluent/current/bin/schema-registry-start /etc/kafka/schema-registry/schema-registry.properties" in registry
@@ -63,14 +84,15 @@ def test_units_start_the_archives_scripts_as_the_service_user(node):
     ("schema-registry", "SchemaRegistry-Props", "SCHEMA_REGISTRY_OPTS", "registry-ops", "Sr-units-s3cret", "user"),
     ("ksqldb", "KsqlServer-Props", "KSQL_OPTS", "ksql-ops", "Ksql-units-s3cret", "admin,user"),
 ])
-def test_basic_auth_files_are_the_service_users_alone_and_named_by_the_unit(node, service, realm, option, user, password, roles):
+def test_basic_auth_files_are_readable_by_the_service_alone_and_named_by_the_unit(node, service, realm, option, user, password, roles):
     """schema_registry_rest_users / ksqldb_rest_users: the login config (the product's realm, Jetty's
-    property-file login module of Confluent 7) and the users file, 0600 and the service user's; the unit
-    names the login config and the properties turn basic auth on; no password outside the users file."""
+    property-file login module of Confluent 7) and the users file, root's and readable by the service's
+    group only (0640); the unit names the login config and the properties turn basic auth on; no
+    password outside the users file."""
     jaas = node.file("/etc/kafka/%s/rest-jaas.conf" % service)
     users = node.file("/etc/kafka/%s/rest-users.properties" % service)
     for found in (jaas, users):
-        assert (found.user, found.group, found.mode) == ("kafka", "kafka", 0o600)
+        assert (found.user, found.group, found.mode) == ("root", "kafka", 0o640)
     assert jaas.content_string.startswith(realm + " {\n  org.eclipse.jetty.jaas.spi.PropertyFileLoginModule required")
     assert 'file="/etc/kafka/%s/rest-users.properties";' % service in jaas.content_string
     assert properties.parse_java_properties(users.content_string) == {user: "%s,%s" % (password, roles)}

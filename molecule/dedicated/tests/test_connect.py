@@ -160,15 +160,36 @@ def test_the_rotation_restarted_only_the_connector_reading_the_secret(cdc):
         assert not [r for r in restarts if r[3].startswith("/connectors/%s/" % name)]
 
 
+def test_the_workers_configuration_and_secrets_are_roots(cdc):
+    """worker.properties, the logging configuration, the REST login files and the connectors' secret
+    files: root's, group kafka, 0640 in 0750 directories, nothing under the configuration root open to
+    others; the worker (the kafka user) reads them all and can change none."""
+    required = ["worker.properties", "rest-jaas.conf", "rest-users.properties", "secrets", "secrets/postgres.properties"]
+    for host in cdc["workers"]:
+        node = _host(host)
+        lines = node.check_output("find %s -printf '%%y %%u %%g %%m %%p\\n'", "/etc/kafka/kafka-connect").splitlines()
+        found = {line.split(" ", 4)[4]: tuple(line.split(" ", 4)[:4]) for line in lines}
+        assert [name for name in required if "/etc/kafka/kafka-connect/" + name not in found] == [], host
+        wrong = {path: entry for path, entry in found.items()
+                 if entry != {"d": ("d", "root", "kafka", "750"), "f": ("f", "root", "kafka", "640")}.get(entry[0])}
+        assert wrong == {}, "%s: not root:kafka 0640 (files) / 0750 (directories): %s" % (host, wrong)
+        assert node.check_output("find /etc/kafka ! -type l -perm /o=rwx") == "", host
+        assert node.run("runuser -u kafka -- test -r /etc/kafka/kafka-connect/secrets/postgres.properties").rc == 0, host
+        for name in ("worker.properties", "secrets/postgres.properties", "rest-users.properties"):
+            assert node.run("runuser -u kafka -- test -w /etc/kafka/kafka-connect/%s" % name).rc != 0, (host, name)
+        writable = node.run("runuser -u kafka -- find /etc/kafka/kafka-connect -writable")
+        assert (writable.rc, writable.stdout) == (0, ""), "%s: kafka can write %s%s" % (host, writable.stdout, writable.stderr)
+
+
 def test_files_and_plugin_directory(cdc):
     for host in cdc["workers"]:
         node = _host(host)
         secret = node.file("/etc/kafka/kafka-connect/secrets/postgres.properties")
-        assert (secret.user, secret.mode) == ("kafka", 0o600)
+        assert (secret.user, secret.group, secret.mode) == ("root", "kafka", 0o640)
         assert cdc["secret"] in secret.content_string and cdc["old_secret"] not in secret.content_string
         for name in ("rest-jaas.conf", "rest-users.properties"):
             login = node.file("/etc/kafka/kafka-connect/" + name)
-            assert (login.user, login.mode) == ("kafka", 0o600), name
+            assert (login.user, login.group, login.mode) == ("root", "kafka", 0o640), name
         users = node.file("/etc/kafka/kafka-connect/rest-users.properties").content_string
         assert all("%s=%s" % (u["name"], u["password"]) in users for u in cdc["rest_users"])
         assert 'file="/etc/kafka/kafka-connect/rest-users.properties";' in node.file(

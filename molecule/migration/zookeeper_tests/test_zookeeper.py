@@ -30,7 +30,7 @@ def test_zookeeper_runs_as_the_service_user(host, zk):
 def test_myid_and_zoo_cfg(host, zk):
     assert host.file("/var/lib/zookeeper/data/myid").content_string.strip() == str(zk["myid"])
     cfg = host.file("/etc/kafka/zookeeper/zoo.cfg")
-    assert cfg.mode == 0o640 and (cfg.user, cfg.group) == ("kafka", "kafka")
+    assert cfg.mode == 0o640 and (cfg.user, cfg.group) == ("root", "kafka")
     settings = dict(line.split("=", 1) for line in cfg.content_string.splitlines() if "=" in line and not line.startswith("#"))
     assert settings["dataDir"] == "/var/lib/zookeeper/data"
     assert settings["dataLogDir"] == "/var/lib/zookeeper/txlog"
@@ -39,6 +39,31 @@ def test_myid_and_zoo_cfg(host, zk):
     assert settings["admin.enableServer"] == "true"
     # the transaction log lives in its own directory
     assert host.check_output("find /var/lib/zookeeper/txlog -name 'log.*' | head -1")
+
+
+def test_configuration_is_roots_and_the_data_the_servers(host, zk, expected):
+    """zoo.cfg, the JAAS and logging files: root's, group kafka, 0640 in a 0750 directory; the server
+    (the kafka user) reads them and cannot change them. It writes only its data (with myid),
+    transaction-log and log directories - no dynamic configuration beside zoo.cfg (reconfigEnabled false)."""
+    config_dir = "%s/zookeeper" % expected["config_root"]
+    lines = host.check_output("find %s -printf '%%y %%u %%g %%m %%p\\n'", config_dir).splitlines()
+    found = {line.split(" ", 4)[4]: tuple(line.split(" ", 4)[:4]) for line in lines}
+    assert config_dir + "/zoo.cfg" in found and config_dir + "/log4j.properties" in found
+    wrong = {path: entry for path, entry in found.items()
+             if entry != {"d": ("d", "root", "kafka", "750"), "f": ("f", "root", "kafka", "640")}.get(entry[0])}
+    assert wrong == {}, "not root:kafka 0640 (files) / 0750 (directories): %s" % wrong
+    assert not [path for path in found if "zoo.cfg." in path], "ZooKeeper wrote beside zoo.cfg: %s" % sorted(found)
+    assert host.run("runuser -u kafka -- test -r %s/zoo.cfg", config_dir).rc == 0
+    assert host.run("runuser -u kafka -- test -w %s/zoo.cfg", config_dir).rc != 0, "kafka can write zoo.cfg"
+    writable = host.run("runuser -u kafka -- find %s -writable", config_dir)
+    assert (writable.rc, writable.stdout) == (0, ""), "kafka can write: %s%s" % (writable.stdout, writable.stderr)
+    for path in ("/var/lib/zookeeper/data", "/var/lib/zookeeper/txlog", "%s/zookeeper" % expected["log_root"]):
+        directory = host.file(path)
+        assert (directory.user, directory.group, directory.mode) == ("kafka", "kafka", 0o750), path
+    myid = host.file("/var/lib/zookeeper/data/myid")
+    assert (myid.user, myid.group, myid.mode) == ("kafka", "kafka", 0o640)
+    log = host.check_output("cat %s/zookeeper/zookeeper.log*", expected["log_root"])
+    assert "dynamic config file" not in log
 
 
 def test_four_letter_words_and_one_leader(host, zk, expected):

@@ -119,7 +119,7 @@ def test_brokers_talk_over_mtls(host, expected):
 def test_key_material_is_private(host):
     for path in ("/etc/kafka/tls/keystore.pem", "/etc/kafka/tls/keystore.d/10-key.pem"):
         key = host.file(path)
-        assert key.mode == 0o640 and key.user == "kafka" and key.group == "kafka", path
+        assert key.mode == 0o640 and key.user == "root" and key.group == "kafka", path
 
 
 def test_no_world_readable_file_holds_a_secret(host, expected):

@@ -26,8 +26,8 @@ def test_configuration_files_and_modes(host, me, expected):
     config = host.file("%s/server.properties" % directory.path)
     assert config.is_file
     assert config.mode == 0o640, "server.properties is %o" % config.mode
-    # it can hold secrets (JAAS passwords): owned by the service user, readable by no one else
-    assert (config.user, config.group) == ("kafka", "kafka")
+    # it can hold secrets (JAAS passwords): root's, readable by the service's group, by no one else
+    assert (config.user, config.group) == ("root", "kafka")
     content = config.content_string
     if expected["mode"] == "zookeeper":
         assert "broker.id=%d\n" % me["node_id"] in content
@@ -38,9 +38,57 @@ def test_configuration_files_and_modes(host, me, expected):
         assert "zookeeper." not in content
 
 
+def _find(host, paths, expression, user=None):
+    """find's answer for the paths (as the given user), the expression given as one string."""
+    prefix = "runuser -u %s -- " % user if user else ""
+    return host.run(prefix + "find " + " ".join(["%s"] * len(paths)) + " " + expression, *paths)
+
+
+def _tree(host, paths, expression=""):
+    """(type, owner, group, octal mode) of each path and of everything under it, by path."""
+    found = _find(host, paths, expression + " -printf '%%y %%u %%g %%m %%p\\n'")
+    assert found.rc == 0, found.stderr
+    return {line.split(" ", 4)[4]: tuple(line.split(" ", 4)[:4]) for line in found.stdout.splitlines()}
+
+
+def _configuration_paths(me, expected):
+    """The process's configuration directory and, with the internal CA, the host's TLS directory."""
+    return ["%s/%s" % (expected["config_root"], me["service"])] + ([expected["tls_dir"]] if expected["tls_dir"] else [])
+
+
+def test_configuration_and_secrets_are_roots(host, me, expected):
+    """Configuration, JAAS and credential files, key and trust stores: root's, group kafka, 0640, in
+    root-owned 0750 directories (the configuration root too); the process reads them, cannot rewrite them."""
+    required = ["%s/%s/server.properties" % (expected["config_root"], me["service"])]
+    if expected["tls_dir"]:
+        required += ["%s/%s" % (expected["tls_dir"], name) for name in (
+            "keystore.pem", "truststore.pem", "keystore.d/10-key.pem", "keystore.d/20-cert.pem", "keystore.d/30-ca.pem")]
+    found = _tree(host, [expected["config_root"]], "-maxdepth 0")
+    found.update(_tree(host, _configuration_paths(me, expected)))
+    assert [path for path in required if path not in found] == []
+    wrong = {path: entry for path, entry in found.items()
+             if entry != {"d": ("d", "root", "kafka", "750"), "f": ("f", "root", "kafka", "640")}.get(entry[0])}
+    assert wrong == {}, "not root:kafka 0640 (files) / 0750 (directories): %s" % wrong
+
+
 def test_no_world_readable_configuration(host, expected):
-    found = host.check_output("find %s -perm -o=r -type f", expected["config_root"])
-    assert found == "", "world-readable files: %s" % found
+    """Nothing under the configuration root (nor the TLS directory) is open to others, directories included."""
+    found = _find(host, [expected["config_root"]] + ([expected["tls_dir"]] if expected["tls_dir"] else []),
+                  "! -type l -perm /o=rwx")
+    assert (found.rc, found.stdout) == (0, ""), "open to others: %s%s" % (found.stdout, found.stderr)
+
+
+def test_the_service_user_reads_but_cannot_change_its_configuration(host, me, expected):
+    config = "%s/%s/server.properties" % (expected["config_root"], me["service"])
+    assert host.run("runuser -u kafka -- test -r %s", config).rc == 0
+    assert host.run("runuser -u kafka -- test -w %s", config).rc != 0, "kafka can write %s" % config
+    # find as the service user: every path it may write, and every path it cannot read
+    for expression, what in (("-writable", "kafka can write"), ("! -readable", "kafka cannot read")):
+        found = _find(host, _configuration_paths(me, expected), expression, user="kafka")
+        assert (found.rc, found.stdout) == (0, ""), "%s: %s%s" % (what, found.stdout, found.stderr)
+    # what the process writes stays its own: its log directory
+    log_dir = "%s/%s" % (expected["log_root"], me["service"])
+    assert host.run("runuser -u kafka -- test -w %s", log_dir).rc == 0, "kafka cannot write %s" % log_dir
 
 
 def test_storage_is_formatted_once_for_one_cluster(host, me):

@@ -33,6 +33,7 @@ import re
 import shlex
 from typing import Any, Dict, List, Optional, Tuple
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import _checks
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes.objects import (
     CONFIG_DIR,
     CONFIG_HASH,
@@ -66,6 +67,8 @@ KINDS: Dict[str, Dict[str, Any]] = {
 
 # a DNS-1035 label: what a StatefulSet, its Services and pods may be called
 _DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+# a DNS subdomain (RFC 1123): the cluster domain
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 def _names_a_set(name: str) -> bool:
@@ -87,17 +90,45 @@ def set_name(spec: Spec) -> str:
     return "%s-%s" % (spec["name"], spec["component"])
 
 
-def check(spec: Spec) -> None:
-    """Refuse what would make invalid objects, naming the setting."""
-    if spec.get("kind") not in KINDS:
+def _check_names(spec: Any, kind: bool = True) -> Spec:
+    """What names the cluster's objects and pods: kind (unless not ``kind``), name and component (a
+    StatefulSet name), namespace, cluster domain, and the number of replicas."""
+    spec = _checks.mapping(spec, "the service cluster description (spec)", ServiceSpecError)
+    if kind and not (isinstance(spec.get("kind"), str) and spec["kind"] in KINDS):
         raise ServiceSpecError("kind must be one of %s, got %r" % (", ".join(sorted(KINDS)), spec.get("kind")))
+    for key in ("name", "component", "namespace"):
+        _checks.text(spec.get(key), key, ServiceSpecError)
     sts = set_name(spec)
     if not _names_a_set(sts):
         raise ServiceSpecError(
             "%r (platform_kubernetes_name and the %s cluster's name) cannot name a StatefulSet: lower-case letters, "
-            "digits and '-', starting with a letter, at most 52 characters" % (sts, spec["kind"]))
-    if not isinstance(spec.get("replicas"), int) or spec["replicas"] < 1:
-        raise ServiceSpecError("%s needs at least one replica, got %r" % (sts, spec.get("replicas")))
+            "digits and '-', starting with a letter, at most 52 characters" % (sts, spec.get("kind") or "service"))
+    for key, pattern in (("namespace", _DNS_LABEL), ("cluster_domain", _DNS_NAME)):
+        value = spec.get(key) or ("cluster.local" if key == "cluster_domain" else None)
+        if not isinstance(value, str) or not pattern.fullmatch(value) or len(value) > 63 * (1 if key == "namespace" else 4):
+            raise ServiceSpecError("%s %r must be a DNS %s (lower-case letters, digits and '-')"
+                                   % (key, value, "label" if key == "namespace" else "name"))
+    replicas = spec.get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
+        raise ServiceSpecError("%s needs at least one replica, got %r" % (sts, replicas))
+    return spec
+
+
+def check(spec: Spec) -> None:
+    """Refuse what would make invalid objects, naming the setting."""
+    spec = _check_names(spec)
+    sts = set_name(spec)
+    if spec.get("platform") not in ("kubernetes", "openshift"):
+        raise ServiceSpecError("platform must be kubernetes or openshift, got %r" % (spec.get("platform"),))
+    if spec.get("run_as_user") not in (None, "", 0):
+        _checks.integer(spec["run_as_user"], "%s run_as_user" % sts, ServiceSpecError, low=1)
+    _checks.port(spec.get("port"), "%s port" % sts, ServiceSpecError)
+    for key in ("labels", "tls_material", "files", "auth_files", "extra_config", "environment", "node_selector", "properties"):
+        _checks.mapping(spec.get(key), "%s %s" % (sts, key), ServiceSpecError, optional=True)
+    for key in ("image_pull_secrets", "tolerations", "jvm_options", "extra_names"):
+        _checks.sequence(spec.get(key), "%s %s" % (sts, key), ServiceSpecError, optional=True)
+    for key in ("config_name", "heap_size"):
+        _checks.text(spec.get(key), "%s %s" % (sts, key), ServiceSpecError)
     if not spec.get("image"):
         raise ServiceSpecError("%s has no image" % sts)
     material = spec.get("tls_material") or {}
@@ -107,7 +138,7 @@ def check(spec: Spec) -> None:
                                 and spec.get("store_name")):
         raise ServiceSpecError("%s: a REST listener over TLS needs the pods' PKCS12 stores (tls_dir, store_name and "
                                "tls_material with pkcs12 and truststore_pkcs12: platform_tls_internal_ca)" % sts)
-    for plugin in spec.get("plugins") or []:
+    for plugin in _checks.mappings(spec.get("plugins"), "%s plugins" % sts, ServiceSpecError, optional=True):
         if not plugin.get("url") or not plugin.get("checksum"):
             raise ServiceSpecError(
                 "plugin %s: on Kubernetes and OpenShift a plugin is downloaded by the pods, so it needs maven or url "
@@ -137,6 +168,10 @@ def pod_dns_suffix(spec: Spec) -> str:
 def tls_pods(spec: Spec) -> List[Dict[str, Any]]:
     """Each pod of the service cluster as its certificate needs it: ``{pod, set, ordinal, names}``, the
     names being the pod's own (short and DNS), the cluster's Service names and ``spec["extra_names"]``."""
+    spec = _check_names(spec, kind=False)
+    extra_names = _checks.sequence(spec.get("extra_names"), "extra_names", ServiceSpecError, optional=True)
+    for name in extra_names:
+        _checks.text(name, "extra_names", ServiceSpecError, optional=True)
     sts = set_name(spec)
     domain = spec.get("cluster_domain") or "cluster.local"
     pods = []
@@ -144,7 +179,7 @@ def tls_pods(spec: Spec) -> List[Dict[str, Any]]:
         pod = "%s-%d" % (sts, ordinal)
         names = [pod, pod + pod_dns_suffix(spec), "%s.%s-pods.%s.svc" % (pod, sts, spec["namespace"]),
                  sts, "%s.%s.svc" % (sts, spec["namespace"]), "%s.%s.svc.%s" % (sts, spec["namespace"], domain)]
-        names += [name for name in spec.get("extra_names") or [] if name and name not in names]
+        names += [name for name in extra_names if name and name not in names]
         pods.append({"pod": pod, "set": sts, "ordinal": ordinal, "names": names})
     return pods
 
@@ -443,13 +478,19 @@ def rollout_done(statefulset: Optional[Dict[str, Any]]) -> bool:
     """Whether a StatefulSet (as the API server returns it) runs its newest revision on every pod, all ready."""
     if not statefulset:
         return False
-    spec, status = statefulset.get("spec") or {}, statefulset.get("status") or {}
-    replicas = int(spec.get("replicas", 1))
-    return (status.get("observedGeneration", 0) >= (statefulset.get("metadata") or {}).get("generation", 0)
+    statefulset = _checks.mapping(statefulset, "the StatefulSet", ServiceSpecError)
+    spec, status, metadata = (_checks.mapping(statefulset.get(key), "the StatefulSet's %s" % key, ServiceSpecError, optional=True)
+                              for key in ("spec", "status", "metadata"))
+
+    def count(value: Any, what: str) -> int:
+        return _checks.integer(value, "the StatefulSet's %s" % what, ServiceSpecError, low=0)
+    replicas = count(spec.get("replicas", 1), "spec.replicas")
+    return (count(status.get("observedGeneration", 0), "status.observedGeneration")
+            >= count(metadata.get("generation", 0), "metadata.generation")
             and status.get("updateRevision") is not None
             and status.get("currentRevision") == status.get("updateRevision")
-            and int(status.get("updatedReplicas") or 0) == replicas
-            and int(status.get("readyReplicas") or 0) == replicas)
+            and count(status.get("updatedReplicas") or 0, "status.updatedReplicas") == replicas
+            and count(status.get("readyReplicas") or 0, "status.readyReplicas") == replicas)
 
 
 def connect_component(cluster: str) -> str:
@@ -466,8 +507,16 @@ def target_errors(spec: Spec) -> List[str]:
     its plugin plan), client_tls (the security description's client listener uses TLS), internal_ca
     (platform_tls_internal_ca: the pods' TLS material comes from it).
     """
+    spec = _checks.mapping(spec, "the service description (spec)", ServiceSpecError)
+    _checks.text(spec.get("name"), "name (platform_kubernetes_name)", ServiceSpecError)
     errors = []
-    connect = spec.get("connect") or {}
+    connect = _checks.mapping(spec.get("connect"), "connect (the Connect clusters)", ServiceSpecError, optional=True)
+    for cluster, settings in connect.items():
+        _checks.mapping(settings, "connect[%r]" % (cluster,), ServiceSpecError)
+    for key in ("schema_registry_urls", "ksqldb_urls"):
+        for url in _checks.sequence(spec.get(key), key, ServiceSpecError, optional=True):
+            _checks.text(url, key, ServiceSpecError)
+    plugins = _checks.mapping(spec.get("plugins"), "plugins (host -> plugin plan)", ServiceSpecError, optional=True)
     services = [("kafka_connect_cluster %r" % cluster, "%s-%s" % (spec["name"], connect_component(cluster)))
                 for cluster in sorted(connect)]
     if spec.get("schema_registry_urls"):
@@ -488,8 +537,8 @@ def target_errors(spec: Spec) -> List[str]:
         if services and spec.get("client_tls"):
             errors.append("platform_security: the client listener uses TLS, and the Connect, Schema Registry and ksqlDB pods "
                           "get their TLS material only from the internal CA; set platform_tls_internal_ca")
-    for host in sorted(spec.get("plugins") or {}):
-        for plugin in spec["plugins"][host] or []:
+    for host in sorted(plugins, key=str):
+        for plugin in _checks.mappings(plugins[host], "plugins[%r]" % (host,), ServiceSpecError, optional=True):
             if plugin.get("src"):
                 errors.append("%s: kafka_connect_plugins %s comes from a file on the control node, which cannot reach the "
                               "pods; give maven or url with a checksum, or build it into kafka_connect_kubernetes_image"

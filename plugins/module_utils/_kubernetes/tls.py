@@ -31,9 +31,18 @@ class TlsMaterialError(ValueError):
     """A PEM key store cannot be turned into a PKCS12 one."""
 
 
+def _pem_bytes(pem: Any, what: str) -> bytes:
+    """PEM text (a string or bytes) as bytes."""
+    if isinstance(pem, str):
+        return pem.encode()
+    if isinstance(pem, (bytes, bytearray)):
+        return bytes(pem)
+    raise TlsMaterialError("%s must be PEM text, got %s" % (what, "null" if pem is None else type(pem).__name__))
+
+
 def _split_pem(pem: str) -> Tuple[Any, List[Any]]:
     """The private key and the certificates (leaf first) of a PEM key store."""
-    data = pem.encode() if isinstance(pem, str) else bytes(pem)
+    data = _pem_bytes(pem, "the PEM key store")
     begin = data.find(b"-----BEGIN PRIVATE KEY-----")
     end = data.find(b"-----END PRIVATE KEY-----")
     if begin < 0 or end < 0:
@@ -77,6 +86,8 @@ def _encryption(password: str) -> Any:
 def _decode(current: Optional[str]) -> bytes:
     if not current:
         return b""
+    if not isinstance(current, str):
+        raise TlsMaterialError("the current store must be base64 text (as a Secret holds it), got %s" % type(current).__name__)
     try:
         return base64.b64decode(current, validate=True)
     except (binascii.Error, ValueError):
@@ -89,6 +100,8 @@ def pkcs12_keystore(pem: str, password: str, current: Optional[str] = None, alia
     holds it) is returned as it is when it already holds the same key and certificates under that
     password."""
     encryption = _encryption(password)
+    if not isinstance(alias, str) or not alias:
+        raise TlsMaterialError("the key store's alias must be a non-empty string, got %r" % (alias,))
     key, certificates = _split_pem(pem)
     existing = _decode(current)
     if existing and _same_store(existing, password.encode(), key, certificates):
@@ -106,7 +119,7 @@ def pkcs12_truststore(bundle: str, password: str, current: Optional[str] = None)
     if not hasattr(pkcs12, "serialize_java_truststore"):
         raise TlsMaterialError("making a Java trust store needs cryptography 45 or later on the control node")
     try:
-        certificates = x509.load_pem_x509_certificates(bundle.encode() if isinstance(bundle, str) else bytes(bundle))
+        certificates = x509.load_pem_x509_certificates(_pem_bytes(bundle, "the PEM trust bundle"))
     except ValueError as error:
         raise TlsMaterialError("the PEM trust bundle cannot be read: %s" % error) from error
     existing = _decode(current)

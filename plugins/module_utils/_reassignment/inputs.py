@@ -10,10 +10,12 @@ against the number of brokers), so a call with several problems always reports t
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Union
 
+from ansible_collections.kafkaops.platform.plugins.module_utils._checks import INT32_MAX, TOPIC_NAME_MAX, valid_topic_name
 from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment.errors import (
     InvalidAssignmentError,
     InvalidBrokersError,
@@ -91,6 +93,8 @@ def parse_brokers(brokers: Any) -> dict[int, str | None]:
         broker_id = broker["id"]
         if not is_int(broker_id) or broker_id < 0:
             raise InvalidBrokersError("brokers[%d]: id must be a non-negative integer, got %r" % (pos, broker_id))
+        if broker_id > INT32_MAX:
+            raise InvalidBrokersError("brokers[%d]: id %d is out of range: Kafka broker ids are 0..%d" % (pos, broker_id, INT32_MAX))
         rack = broker.get("rack")
         if rack is not None and (not isinstance(rack, str) or not rack):
             raise InvalidBrokersError("broker %d: rack must be a non-empty string or None, got %r" % (broker_id, rack))
@@ -141,6 +145,7 @@ def parse_assignment(value: Any, option: str = "current") -> Assignment:
         raise InvalidAssignmentError("%s['partitions'] must be a list" % option)
     entries: list[Entry] = []
     append = entries.append  # one pass, inline: the benchmark's largest clusters have 10^6 entries
+    last_topic = None  # the partitions of a topic usually follow each other: its name is checked once
     for pos, entry in enumerate(partitions):
         try:
             topic = entry["topic"]
@@ -166,12 +171,22 @@ def parse_assignment(value: Any, option: str = "current") -> Assignment:
                 _entry_error(pos, topic, partition, replicas, option)
         if len(set(replicas)) != len(replicas):
             _entry_error(pos, topic, partition, replicas, option)
+        if topic != last_topic:
+            if not valid_topic_name(topic):
+                raise InvalidAssignmentError("%s['partitions'][%d]: %s" % (option, pos, topic_name_problem(topic)))
+            last_topic = topic
         append((topic, partition, replicas))
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     for i in range(1, len(entries)):
         if entries[i][0] == entries[i - 1][0] and entries[i][1] == entries[i - 1][1]:
             raise InvalidAssignmentError("%s-%d is listed more than once" % entries[i][:2])
     return Assignment(entries)
+
+
+def topic_name_problem(topic: str) -> str:
+    """Why Kafka refuses ``topic`` as a topic name."""
+    return ("topic %r is not a Kafka topic name: 1 to %d letters, digits, '.', '_' or '-', and neither '.' nor '..'"
+            % (topic[:300], TOPIC_NAME_MAX))
 
 
 def load_current(current: Any) -> list[Entry]:
@@ -211,9 +226,9 @@ def _resolve_patterns(option: str, patterns: Any, topics: set[str]) -> set[str] 
     if isinstance(patterns, str) or not isinstance(patterns, (list, tuple, set, frozenset)):
         raise InvalidOptionError("%s must be a list of topic names or patterns" % option)
     chosen: set[str] = set()
+    if not all(isinstance(pattern, str) and pattern for pattern in patterns):
+        raise InvalidOptionError("%s entries must be non-empty strings" % option)
     for pattern in sorted(patterns):
-        if not isinstance(pattern, str) or not pattern:
-            raise InvalidOptionError("%s entries must be non-empty strings" % option)
         if pattern in topics:
             chosen.add(pattern)
             continue
@@ -258,7 +273,8 @@ def parse_sizes(sizes: Any, known_topics: set[str], known_partitions: set[Partit
     out: dict[PartitionKey, Bytes] = {}
     for key, value in sizes.items():
         partition_key = _size_key(key)
-        if not (is_int(value) or isinstance(value, float)) or value < 0:
+        if not (is_int(value) or (isinstance(value, float) and math.isfinite(value))) or value < 0:
+            # the key names the partition ('orders-0' or ('orders', 0)); NaN, infinities and booleans are no sizes
             raise InvalidOptionError("partition_sizes[%r] must be a non-negative number of bytes" % (key,))
         if partition_key[0] not in known_topics:
             raise UnknownTopicError("partition_sizes names topic %r, not in current" % partition_key[0])
@@ -272,7 +288,7 @@ def _size_key(key: Any) -> PartitionKey:
     """``(topic, partition)`` from a ``partition_sizes`` key: ``"topic-partition"`` or a pair."""
     if isinstance(key, str):
         topic, sep, partition = key.rpartition("-")
-        if not sep or not topic or not partition.isdigit():
+        if not sep or not topic or not partition.isascii() or not partition.isdigit():
             raise InvalidOptionError("partition_sizes key %r must be 'topic-partition' or (topic, partition)" % key)
         return (topic, int(partition))
     if isinstance(key, (tuple, list)) and len(key) == 2:

@@ -9,8 +9,11 @@ and raises :class:`SecurityConfigError` naming that path.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 from typing import Any, Dict, Iterable, List, NoReturn, Optional, Pattern
+
+from ansible_collections.kafkaops.platform.plugins.module_utils._checks import CONTROL as _CHECKS_CONTROL
 
 ROOT = "platform_security"
 
@@ -70,10 +73,16 @@ Store = Dict[str, Any]
 Identity = Dict[str, Any]
 Properties = Dict[str, str]
 
-LISTENER_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-PRINCIPAL = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*:[^;]+$")
-USERNAME = re.compile(r"^[^\s,;=\"\\]+$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# every pattern is used with fullmatch: ``$`` would accept a final newline
+LISTENER_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+PRINCIPAL = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:[^;,\x00-\x1f\x7f-\x9f]+")
+USERNAME = re.compile(r"[^\s,;=\"\\\x00-\x1f\x7f-\x9f]+")
+# the C0 and C1 control characters and DEL: a line break in a value would start a new line of a
+# properties file, a JAAS file, zoo.cfg or a systemd unit
+CONTROL = _CHECKS_CONTROL
+# PEM content spans lines: these may hold line breaks (the renderers escape them), nothing else
+PEM_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 
 class SecurityConfigError(ValueError):
@@ -102,8 +111,19 @@ def as_mapping(value: Any, path: str, allowed: Iterable[str]) -> Dict[str, Any]:
     return dict(value)
 
 
-def as_string(value: Any, path: str, required: bool = False, allow_empty: bool = False) -> Optional[str]:
-    """A string, or ``None`` when absent and not ``required``."""
+def control_character(text: str, multiline: bool = False) -> Optional[str]:
+    """A description of the first control character in ``text`` (``U+000A at position 5``), or
+    ``None``; with ``multiline``, line breaks are allowed (PEM content)."""
+    found = (PEM_CONTROL if multiline else CONTROL).search(text)
+    if found is None:
+        return None
+    return "U+%04X at position %d" % (ord(found.group()), found.start())
+
+
+def as_string(value: Any, path: str, required: bool = False, allow_empty: bool = False,
+              multiline: bool = False) -> Optional[str]:
+    """A string of one line (of several with ``multiline``: PEM content), or ``None`` when absent
+    and not ``required``."""
     if value is None:
         if required:
             fail(path, "is required")
@@ -112,7 +132,33 @@ def as_string(value: Any, path: str, required: bool = False, allow_empty: bool =
         fail(path, "must be a string, got %s" % type(value).__name__)
     if not value and not allow_empty:
         fail(path, "must not be empty")
+    found = control_character(value, multiline)
+    if found is not None:
+        fail(path, "contains a control character (%s); give one line of printable text" % found)
     return value
+
+
+def valid_host(text: str) -> bool:
+    """A host name (letters, digits, ``-`` and ``_`` in dot-separated labels of up to 63, 253 in
+    all, the last one not all digits) or an IP address (IPv6 with or without brackets)."""
+    literal = text[1:-1] if text[:1] == "[" and text[-1:] == "]" else text
+    try:
+        ipaddress.ip_address(literal)
+        return True
+    except ValueError:
+        pass
+    if literal != text or len(text) > 253:
+        return False
+    labels = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    return all(_HOST_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+def as_host(value: Any, path: str, allow_empty: bool = False) -> Optional[str]:
+    """A host name or an IP address, ``None`` when absent."""
+    text = as_string(value, path, allow_empty=allow_empty)
+    if text and not valid_host(text):
+        fail(path, "%r is not a host name or an IP address" % text)
+    return text
 
 
 def required_string(value: Any, path: str) -> str:
@@ -175,7 +221,7 @@ def as_string_list(value: Any, path: str, pattern: Optional[Pattern[str]] = None
     for index, item in enumerate(value):
         item_path = "%s[%d]" % (path, index)
         text = required_string(item, item_path)
-        if pattern is not None and not pattern.match(text):
+        if pattern is not None and not pattern.fullmatch(text):
             fail(item_path, "%r is not a valid %s" % (text, what))
         result.append(text)
     return result

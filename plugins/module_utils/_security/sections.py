@@ -30,6 +30,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._security.base i
     Listener,
     Store,
     as_boolean,
+    as_host,
     as_mapping,
     as_port,
     as_secret,
@@ -60,8 +61,8 @@ def parse_keystore(value: Any, path: str, files_only: bool = False) -> Optional[
         "type": as_string(raw.get("type"), path + ".type"),
         "password": as_secret(raw.get("password"), path + ".password"),
         "key_password": as_secret(raw.get("key_password"), path + ".key_password"),
-        "certificate_chain": as_string(raw.get("certificate_chain"), path + ".certificate_chain"),
-        "key": as_string(raw.get("key"), path + ".key"),
+        "certificate_chain": as_string(raw.get("certificate_chain"), path + ".certificate_chain", multiline=True),
+        "key": as_string(raw.get("key"), path + ".key", multiline=True),
     }
     inline = store["certificate_chain"] is not None or store["key"] is not None
     if store["path"] is None and not inline:
@@ -97,7 +98,7 @@ def parse_truststore(value: Any, path: str, files_only: bool = False) -> Optiona
         "path": as_string(raw.get("path"), path + ".path"),
         "type": as_string(raw.get("type"), path + ".type"),
         "password": as_secret(raw.get("password"), path + ".password"),
-        "certificates": as_string(raw.get("certificates"), path + ".certificates"),
+        "certificates": as_string(raw.get("certificates"), path + ".certificates", multiline=True),
     }
     inline = store["certificates"] is not None
     if store["path"] is None and not inline:
@@ -134,8 +135,8 @@ def parse_tls(value: Any, path: str) -> Dict[str, Any]:
         "keystore": parse_keystore(raw.get("keystore"), path + ".keystore"),
         "truststore": parse_truststore(raw.get("truststore"), path + ".truststore"),
         "endpoint_identification": as_boolean(raw.get("endpoint_identification"), path + ".endpoint_identification", True),
-        "protocols": as_string_list(raw.get("protocols"), path + ".protocols", re.compile(r"^[A-Za-z0-9.]+$"), "TLS protocol"),
-        "cipher_suites": as_string_list(raw.get("cipher_suites"), path + ".cipher_suites", re.compile(r"^[A-Za-z0-9_]+$"),
+        "protocols": as_string_list(raw.get("protocols"), path + ".protocols", re.compile(r"[A-Za-z0-9.]+"), "TLS protocol"),
+        "cipher_suites": as_string_list(raw.get("cipher_suites"), path + ".cipher_suites", re.compile(r"[A-Za-z0-9_]+"),
                                         "cipher suite"),
         "ca_file": as_string(raw.get("ca_file"), path + ".ca_file"),
     }
@@ -196,7 +197,7 @@ def parse_listener(value: Any, path: str) -> Listener:
     """One entry of ``listeners``; ``advertised_port`` defaults to ``port``."""
     raw = as_mapping(value, path, LISTENER_KEYS)
     name = required_string(raw.get("name"), path + ".name")
-    if not LISTENER_NAME.match(name):
+    if not LISTENER_NAME.fullmatch(name):
         fail(path + ".name", "%r is not a valid listener name: use upper case letters, digits and _, starting with a letter" % name)
     protocol = required_string(raw.get("protocol"), path + ".protocol")
     if protocol.upper() not in PROTOCOLS:
@@ -208,9 +209,9 @@ def parse_listener(value: Any, path: str) -> Listener:
         "port": port,
         "protocol": protocol,
         "authentication": parse_authentication(raw.get("authentication"), path + ".authentication", protocol),
-        "advertised_host": as_string(raw.get("advertised_host"), path + ".advertised_host"),
+        "advertised_host": as_host(raw.get("advertised_host"), path + ".advertised_host"),
         "advertised_port": as_port(raw.get("advertised_port"), path + ".advertised_port", required=False) or port,
-        "bind_address": as_string(raw.get("bind_address"), path + ".bind_address", allow_empty=True) or "",
+        "bind_address": as_host(raw.get("bind_address"), path + ".bind_address", allow_empty=True) or "",
         "tls": None,
     }
     if raw.get("tls") is not None:
@@ -247,7 +248,7 @@ def parse_identity(value: Any, path: str) -> Optional[Identity]:
         "keystore": parse_keystore(raw.get("keystore"), path + ".keystore"),
     }
     if identity["username"] is not None:
-        if not USERNAME.match(identity["username"]):
+        if not USERNAME.fullmatch(identity["username"]):
             fail(path + ".username", "%r must not contain spaces, quotes, backslashes or any of , ; =" % identity["username"])
         if identity["password"] is None:
             fail(path + ".password", "is required with username")
@@ -455,7 +456,7 @@ def _zookeeper_credentials(value: Any, path: str) -> Dict[str, Optional[Dict[str
             "username": required_string(raw.get("username"), ident_path + ".username"),
             "password": as_secret(raw.get("password"), ident_path + ".password", required=True),
         }
-        if not USERNAME.match(ident["username"]):
+        if not USERNAME.fullmatch(ident["username"]):
             fail(ident_path + ".username", "%r must not contain spaces, quotes, backslashes or any of , ; =" % ident["username"])
         result[name] = ident
     return result

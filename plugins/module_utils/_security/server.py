@@ -10,6 +10,7 @@ and, for ZooKeeper mode and migration, how the broker reaches ZooKeeper.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ansible_collections.kafkaops.platform.plugins.module_utils._security.base import (
@@ -28,9 +29,9 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._security.base i
     Listener,
     Properties,
     as_boolean,
+    as_host,
     as_mapping,
     as_port,
-    as_string,
     fail,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils._security.listeners import (
@@ -72,7 +73,7 @@ def parse_node(node: Any) -> Dict[str, Any]:
     for name, value in advertised.items():
         entry = as_mapping(value, "%s.advertised.%s" % (path, name), ("host", "port"))
         checked[name] = {
-            "host": as_string(entry.get("host"), "%s.advertised.%s.host" % (path, name)),
+            "host": as_host(entry.get("host"), "%s.advertised.%s.host" % (path, name)),
             "port": as_port(entry.get("port"), "%s.advertised.%s.port" % (path, name), required=False),
         }
     zk_mode = as_boolean(raw.get("zookeeper_mode"), path + ".zookeeper_mode", False)
@@ -80,7 +81,7 @@ def parse_node(node: Any) -> Dict[str, Any]:
         fail(path + ".roles", "a ZooKeeper-mode node is a broker only; controllers exist in KRaft mode")
     return {
         "roles": list(roles),
-        "host": as_string(raw.get("host"), path + ".host"),
+        "host": as_host(raw.get("host"), path + ".host"),
         "advertised": checked,
         "zookeeper_mode": zk_mode,
         "migration": as_boolean(raw.get("migration"), path + ".migration", False),
@@ -226,6 +227,11 @@ def _listener_sasl(sec: Canonical, host: Optional[str], listener: Listener, clie
     return props
 
 
+# what Kafka's JAAS parser (a java.io.StreamTokenizer) reads as one word after "user_": letters, digits,
+# "." "-" "_" "$" and everything from U+00A0 up; "@", "/", "+", quotes and the like would end the word
+JAAS_WORD = re.compile("[A-Za-z0-9._$\\-\u00a0-\U0010ffff]+")
+
+
 def server_jaas(sec: Canonical, listener: Listener, mechanism: str, client_identity: Optional[Identity], serve: bool,
                 host: Optional[str], path: str) -> str:
     """JAAS of one mechanism of a listener.
@@ -255,6 +261,10 @@ def server_jaas(sec: Canonical, listener: Listener, mechanism: str, client_ident
             users = _password_users(sec, IDENTITY_NAMES, with_users=True)
         if not users:
             fail(path + ".authentication", "plain needs at least one user to check passwords against: define %s.credentials" % ROOT)
+        for name, _password in users:
+            if not JAAS_WORD.fullmatch(name):
+                fail(ROOT + ".credentials", "the PLAIN user %r cannot be a JAAS option name (user_<name>): use letters, digits "
+                     "and . _ - $ in a name that PLAIN serves" % name)
         options += [("user_" + name, password) for name, password in users]
     return jaas(module, options)
 

@@ -186,14 +186,74 @@ def test_topology_with_missing_groups():
     assert FILTERS["kafka_topology"]({"kafka_broker": None}, hostvars={})["brokers"] == []
 
 
+@pytest.mark.parametrize("node_id, message", [
+    ("2147483648", "kafka_node_id 2147483648 is out of range: Kafka node ids are 0..2147483647"),
+    ("9" * 100, "kafka_node_id %s is out of range: Kafka node ids are 0..2147483647" % ("9" * 100)),
+    ("1.5", "kafka_node_id must be a non-negative integer, got '1.5'"),
+    ("\uff11\uff12", "kafka_node_id must be a non-negative integer, got '\uff11\uff12'"),  # full-width digits: not "12"
+    ("\u00b2", "kafka_node_id must be a non-negative integer, got '\u00b2'"),
+    ("11\n", None),  # blanks around the digits of an inventory value are dropped, as before
+])
+def test_topology_node_ids_from_the_inventory(node_id, message):
+    topology = FILTERS["kafka_topology"](GROUPS, hostvars=dict(HOSTVARS, b1={"kafka_node_id": node_id}))
+    errors = FILTERS["kafka_preflight_errors"](topology)
+    assert errors == ([] if message is None else ["b1: " + message])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"controller_port": "abc"}, "kafka_topology: controller_port must be a port number (1-65535), got 'abc'"),
+    ({"controller_port": None}, "kafka_topology: controller_port must be a port number (1-65535), got None"),
+    ({"combined": "maybe"}, "kafka_topology: combined must be true or false, got 'maybe'"),
+    ({"hostvars": {"c1": {}}}, "kafka_topology: hostvars has no host b1 (pass hostvars=hostvars)"),
+    ({"hostvars": dict(HOSTVARS, b1=None)}, "kafka_topology: hostvars['b1'] must be a mapping, got null"),
+    ({"hostvars": ["c1"]}, "kafka_topology: hostvars must be a mapping, got a list"),
+    ({"broker_group": "all", "hostvars": {"c1": {}}}, "kafka_topology: hostvars has no host b1 (pass hostvars=hostvars)"),
+])
+def test_topology_refuses_malformed_arguments(kwargs, message):
+    with pytest.raises(AnsibleFilterError) as caught:
+        FILTERS["kafka_topology"](GROUPS, **dict({"hostvars": HOSTVARS}, **kwargs))
+    assert str(caught.value) == message
+    assert isinstance(caught.value.__cause__, topo.TopologyError)
+
+
+def test_topology_combined_reads_ansible_booleans():
+    groups = {"kafka_controller": ["k1"], "kafka_broker": ["k1"]}
+    with pytest.raises(AnsibleFilterError, match="combined mode is off"):
+        FILTERS["kafka_topology"](groups, hostvars={"k1": {"kafka_node_id": 1}}, combined="false")
+
+
+@pytest.mark.parametrize("groups, message", [
+    ([], "kafka_topology: groups must be a mapping, got a list"),
+    ({"kafka_broker": "b1"}, "kafka_topology: groups['kafka_broker'] must be a list, got a string ('b1')"),
+    ({"kafka_broker": [["b1"]]}, "kafka_topology: a host of the group kafka_broker must be a string, got a list"),
+])
+def test_topology_refuses_malformed_groups(groups, message):
+    with pytest.raises(AnsibleFilterError) as caught:
+        FILTERS["kafka_topology"](groups, hostvars=HOSTVARS)
+    assert str(caught.value) == message
+
+
+def test_zookeeper_servers_from_hostvars():
+    groups = {"zookeeper": ["z3", "z1", "z2", "zx"]}
+    hostvars = {"z1": {"zookeeper_myid": "1"}, "z2": {"zookeeper_myid": 2, "platform_host_address": "10.0.0.2"},
+                "z3": {"zookeeper_myid": " 3 "}, "zx": {"zookeeper_myid": "\u0663"}}
+    servers = FILTERS["kafka_zookeeper_servers"](groups, hostvars=hostvars)
+    assert servers == [{"host": "z1", "myid": 1, "address": "z1"}, {"host": "z2", "myid": 2, "address": "10.0.0.2"},
+                       {"host": "z3", "myid": 3, "address": "z3"}, {"host": "zx", "myid": "\u0663", "address": "zx"}]
+    with pytest.raises(AnsibleFilterError, match="kafka_zookeeper_servers needs hostvars=hostvars"):
+        FILTERS["kafka_zookeeper_servers"](groups)
+    with pytest.raises(AnsibleFilterError, match="kafka_zookeeper_servers: hostvars has no host z1"):
+        FILTERS["kafka_zookeeper_servers"](groups, hostvars={})
+
+
 def test_preflight_filter_checks_the_cluster_id_and_properties():
     topology = FILTERS["kafka_topology"](GROUPS, hostvars=HOSTVARS)
     assert FILTERS["kafka_preflight_errors"](topology, cluster_id=CLUSTER_ID) == []
     assert FILTERS["kafka_preflight_errors"](topology, cluster_id=CLUSTER_ID[:-1] + "B") == [
         "platform_cluster_id %r is not a KRaft cluster id (22 characters of URL-safe base64, as printed by "
         "'kafka-storage random-uuid')" % (CLUSTER_ID[:-1] + "B")]
-    assert FILTERS["kafka_preflight_errors"](topology, properties={"min.insync.replicas": 3}) == [
-        "min.insync.replicas is 3 but the cluster has 2 broker(s)"]
+    assert FILTERS["kafka_preflight_errors"](topology, properties={"min.insync.replicas": 3})[0] == (
+        "min.insync.replicas is 3 but the cluster has 2 broker(s)")
     assert FILTERS["kafka_preflight_errors"](topology, mode="zookeeper")[0].startswith("ZooKeeper mode")
 
 

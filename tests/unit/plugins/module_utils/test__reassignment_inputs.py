@@ -109,3 +109,46 @@ def test_sizes_accept_string_and_pair_keys_and_topics_with_dashes():
     assert parse_sizes(None, set(), set()) is None
     with pytest.raises(InvalidOptionError, match="partition_sizes names t-1, which is not in current"):
         parse_sizes({"t-1": 1}, {"t"}, known)
+
+
+@pytest.mark.parametrize("topic", ["a\nb", "orders\n", "../etc", "a b", "t" * 250, ".", "..", "caf\u00e9"])
+def test_load_current_refuses_topic_names_kafka_would_refuse(topic):
+    with pytest.raises(InvalidAssignmentError) as caught:
+        load_current(current(("ok", 0, [1]), (topic, 0, [1]), (topic, 1, [2])))
+    assert str(caught.value) == (
+        "current['partitions'][1]: topic %r is not a Kafka topic name: 1 to 249 letters, digits, '.', '_' or '-', "
+        "and neither '.' nor '..'" % topic)
+
+
+def test_load_current_takes_every_name_kafka_takes():
+    names = ["t" * 249, "a.b_c-D9", "...", "_"]
+    assert [entry[0] for entry in load_current(current(*[(name, 0, [1]) for name in names]))] == sorted(names)
+
+
+@pytest.mark.parametrize("size", [float("nan"), float("inf"), float("-inf"), -1, -0.5, True, False, "10", None, [1]])
+def test_sizes_must_be_finite_non_negative_numbers(size):
+    with pytest.raises(InvalidOptionError) as caught:
+        parse_sizes({"orders-0": size}, {"orders"}, {("orders", 0)})
+    assert str(caught.value) == "partition_sizes['orders-0'] must be a non-negative number of bytes"
+    with pytest.raises(InvalidOptionError, match=r"partition_sizes\[\('orders', 0\)\] must be a non-negative number"):
+        parse_sizes({("orders", 0): size}, {"orders"}, {("orders", 0)})
+
+
+@pytest.mark.parametrize("key", ["orders-\u00b2", "orders-\u0663", "orders-0\n", "orders-+1"])
+def test_size_keys_take_ascii_partition_numbers_only(key):
+    with pytest.raises(InvalidOptionError, match="must be 'topic-partition' or"):
+        parse_sizes({key: 1}, {"orders"}, {("orders", 0)})
+
+
+def test_topic_selections_with_entries_that_are_no_strings_are_refused():
+    with pytest.raises(InvalidOptionError, match="include_topics entries must be non-empty strings"):
+        select_topic_names({"orders"}, ["orders", 1], None)
+    with pytest.raises(InvalidOptionError, match="exclude_topics entries must be non-empty strings"):
+        select_topic_names({"orders"}, None, [None, "orders"])
+
+
+def test_broker_ids_are_int32():
+    assert parse_brokers([{"id": 2 ** 31 - 1}]) == {2 ** 31 - 1: None}
+    with pytest.raises(InvalidBrokersError, match=r"brokers\[0\]: id 2147483648 is out of range: Kafka broker ids are "
+                                                  r"0..2147483647"):
+        parse_brokers([{"id": 2 ** 31}])

@@ -240,3 +240,48 @@ def test_every_instance_must_have_the_same_rest_users():
     assert not any("Other-pw" in e or "Ci-pw" in e for e in errors)
     errors = cf.ksqldb_errors({"k1": {"ksqldb_rest_users": USERS, "ksqldb_rest_user": "nobody"}}, 3, False)
     assert errors == ["k1: ksqldb_rest_user 'nobody' is not one of ksqldb_rest_users (ops, ci)"]
+
+
+@pytest.mark.parametrize("spec, message", [
+    (None, "the Schema Registry description must be a mapping, got null"),
+    (registry_spec(port="http"), "the Schema Registry description port must be a port number (1-65535), got 'http'"),
+    (registry_spec(address=None), "the Schema Registry description address must be a string, got null"),
+    (registry_spec(address="10.0.0.31\n"), "the Schema Registry description address '10.0.0.31\\n' holds a control"),
+    (registry_spec(bootstrap_servers="b1:9092"), "the Schema Registry description bootstrap_servers must be a list"),
+    (registry_spec(overrides=["a=b"]), "the Schema Registry description overrides must be a mapping, got a list"),
+    (registry_spec(tls="yes"), "the Schema Registry description tls must be a mapping"),
+])
+def test_malformed_registry_descriptions_are_refused(spec, message):
+    with pytest.raises(cf.ConfluentError) as caught:
+        cf.schema_registry_properties(spec)
+    assert str(caught.value).startswith(message)
+
+
+def test_malformed_ksqldb_descriptions_and_arguments_are_refused():
+    spec = ksqldb_spec()
+    del spec["state_dir"]
+    with pytest.raises(cf.ConfluentError, match="the ksqlDB description has no state_dir"):
+        cf.ksqldb_properties(spec)
+    with pytest.raises(cf.ConfluentError, match="the ksqlDB description service_id must be a string, got a list"):
+        cf.ksqldb_properties(ksqldb_spec(service_id=["a"]))
+    with pytest.raises(cf.ConfluentError, match="basic auth is for ksqldb and schema_registry, not"):
+        cf.rest_auth(["ksqldb"], [], "/etc/k", "7.9.0")
+    with pytest.raises(cf.ConfluentError, match="ksqldb_service_id must be a string, got null"):
+        cf.service_id_change({"k1": "old_"}, None)
+    with pytest.raises(cf.ConfluentError, match="the ksql.service.id running on k1 must be a string, got a list"):
+        cf.service_id_change({"k1": ["old_"]}, "new_")
+    with pytest.raises(cf.ConfluentError, match="hosts .the schema_registry group. must be a list, got a string"):
+        cf.schema_registry_roll_order("sr1", {})
+    with pytest.raises(cf.ConfluentError, match="leader must be a host name or null, got a list"):
+        cf.schema_registry_roll_order(["sr1"], {}, ["sr1"])
+    with pytest.raises(cf.ConfluentError, match="urls .host -> REST URL. must be a mapping, got a list"):
+        cf.schema_registry_leader_host({"host": "sr1"}, ["http://sr1:8081"])
+    with pytest.raises(cf.ConfluentError, match="the ksqldb hosts must be a mapping, got a list"):
+        cf.ksqldb_errors(["k1"], 3, False)
+    # "²" passes str.isdigit() but is no port (int() refuses it): no host matches, and nothing crashes
+    assert cf.schema_registry_leader_host({"host": "sr1", "port": 8081}, {"sr1": "http://sr1:\u00b2"}) is None
+
+
+def test_a_schema_registry_url_that_is_no_text_is_an_error_not_a_crash():
+    errors = cf.ksqldb_errors({"k1": {"ksqldb_schema_registry_url": 8081}}, 3, False)
+    assert errors == ["k1: ksqldb_schema_registry_url 8081 must be http(s) URLs, comma-separated"]

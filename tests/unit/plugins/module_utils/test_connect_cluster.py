@@ -87,6 +87,9 @@ def test_a_cluster_needs_three_distinct_topics():
     ({"kafka_connect_group_id": "g\n"}, "kafka_connect_group_id 'g\\n' must be"),
     ({"kafka_connect_config_topic": "../etc"}, "kafka_connect_config_topic '../etc' is not a Kafka topic name"),
     ({"kafka_connect_status_topic": "t" * 250}, "is not a Kafka topic name"),
+    ({"kafka_connect_offset_topic": "offsets\n"}, "kafka_connect_offset_topic 'offsets\\n' is not a Kafka topic name"),
+    ({"address": 10}, "platform_host_address 10 must be a host name or an IP address"),
+    ({"address": "10.0.0.21\n"}, "platform_host_address '10.0.0.21\\n' must be a host name or an IP address"),
 ])
 def test_bad_values_name_the_host_and_the_variable(variables, message):
     found = clusters({"w1": variables})
@@ -315,3 +318,33 @@ def test_https_rest_listener_reads_pkcs12_stores():
     assert found["listeners.https.ssl.client.auth"] == "required"
     with pytest.raises(cc.ConnectError, match="needs a keystore, a truststore and their password"):
         cc.worker_properties(_spec(cluster=cluster, rest_tls={"keystore": "/k.p12", "truststore": "/t.p12"}))
+
+
+def test_malformed_worker_descriptions_are_refused():
+    for changes, message in (({"cluster": None}, "the worker description's cluster must be a mapping, got null"),
+                             ({"cluster": {"group_id": "g"}}, "the worker description's cluster has no config_topic"),
+                             ({"plugin_path": None}, "the worker's plugin_path must be a string, got null"),
+                             ({"address": "10.0.0.21\n"}, "the worker's address '10.0.0.21\\n' holds a control character"),
+                             ({"bootstrap_servers": "b1:9092"}, "the worker's bootstrap_servers must be a list, got a string"),
+                             ({"overrides": ["a=b"]}, "the worker's overrides must be a mapping, got a list"),
+                             ({"client": "x"}, "the worker's client must be a mapping, got a string")):
+        with pytest.raises(cc.ConnectError) as caught:
+            cc.worker_properties(_spec(**changes))
+        assert str(caught.value).startswith(message)
+    spec = _spec()
+    del spec["secrets_dir"]
+    with pytest.raises(cc.ConnectError, match="the worker description has no secrets_dir"):
+        cc.worker_properties(spec)
+    with pytest.raises(cc.ConnectError, match="the worker description must be a mapping, got null"):
+        cc.worker_properties(None)
+
+
+def test_malformed_cluster_arguments_are_refused():
+    with pytest.raises(cc.ConnectError, match="the number of brokers must be an integer, got 2.5"):
+        clusters({"w1": {}}, brokers=2.5)
+    with pytest.raises(cc.ConnectError, match="a host of the kafka_connect group must be a string, got an integer"):
+        clusters({1: {}})
+    with pytest.raises(cc.ConnectError, match="the plugin root must be an absolute path, got 'plugins'"):
+        cc.plugin_sources([], root="plugins")
+    with pytest.raises(cc.ConnectError, match="kafka_connect_maven_repository must be a string, got a list"):
+        cc.plugin_sources([], repository=["https://repo"])

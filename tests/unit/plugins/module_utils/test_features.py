@@ -69,7 +69,8 @@ def test_release_of(version, release):
     assert ft.release_of(version) == release
 
 
-@pytest.mark.parametrize("version", ["4", "4.3.1.2", "latest", "", "4.3-IV0", "v4.3.1", "4.x"])
+@pytest.mark.parametrize("version", ["4", "4.3.1.2", "latest", "", "4.3-IV0", "v4.3.1", "4.x", "4.\n3", "4.3\n.1",
+                                     "\u0664.3"])
 def test_release_of_refuses_what_is_not_a_release(version):
     with pytest.raises(FeatureError) as caught:
         ft.release_of(version)
@@ -113,6 +114,13 @@ def test_latest_without_brokers_is_refused():
                                          ("4.3", 30), ("4.3.1", 30), ("4.2", 29), ("3.9.0", 21)])
 def test_wanted_level_of_a_level_name_or_release(spec, level):
     assert ft.wanted_level(spec, SUPPORTED) == level
+
+
+@pytest.mark.parametrize("spec", ["\u00b2", "\u0663\u0660"])
+def test_wanted_level_of_non_ascii_digits_is_refused(spec):
+    # "²".isdigit() is true, but int() refuses it; Arabic-Indic digits are no level either
+    with pytest.raises(FeatureError, match="is not a Kafka release"):
+        ft.wanted_level(spec, SUPPORTED)
 
 
 def test_wanted_level_does_not_depend_on_the_brokers_unless_latest():

@@ -43,6 +43,9 @@ def test_secrets():
     declared = {"database.password"}
     assert kc.is_secret("database.password", "pw", declared)
     assert not kc.is_secret("database.password", "${file:/s/db.properties:password}", declared)
+    # only a whole reference is one: a value with a line break or anything after it is masked
+    assert kc.is_secret("database.password", "${file:/s/db.properties:password}\n", declared)
+    assert kc.is_secret("database.password", "${file:/s/db.properties:\npassword}", declared)
     assert not kc.is_secret("database.user", "u", declared)
     # without a plugin's declarations, by name
     for key in ("database.password", "sasl.jaas.config", "aws.secret.access.key", "ssl.key.password", "api.key",

@@ -109,10 +109,60 @@ def test_combined_nodes_are_brokers():
     assert layout["k3"]["fqdn"].endswith(".svc.example.org")
 
 
-@pytest.mark.parametrize("name, namespace", [("Kafka", "ns"), ("kafka", "a_b"), ("k" * 41, "ns"), ("kafka", "")])
+@pytest.mark.parametrize("name, namespace", [("Kafka", "ns"), ("kafka", "a_b"), ("k" * 41, "ns"), ("kafka", ""),
+                                             ("kafka\n", "ns"), ("kafka", "ns\n"), (None, "ns"), ("kafka", ["ns"])])
 def test_names_must_be_dns_labels(name, namespace):
     with pytest.raises(KubernetesSpecError, match="DNS label"):
         kube.pod_layout(topo.cluster_topology(hosts(), 9093), name, namespace)
+
+
+@pytest.mark.parametrize("domain", ["cluster.local\n", "Cluster.Local", "cluster..local", "", None, ".local"])
+def test_the_cluster_domain_must_be_a_dns_name(domain):
+    with pytest.raises(KubernetesSpecError, match="platform_kubernetes_cluster_domain .* must be a DNS name"):
+        kube.pod_layout(topo.cluster_topology(hosts(), 9093), "kafka", "ns", domain)
+
+
+@pytest.mark.parametrize("topology, zookeeper, message", [
+    (None, None, "topology must be a mapping, got null"),
+    ({"processes": [1]}, None, "topology.processes must be a mapping, got a list"),
+    ({"processes": {"b1": {"node_id": 1}}}, None, "topology.processes['b1'] has no roles"),
+    ({"processes": {"b1": {"node_id": 1, "roles": "broker"}}}, None,
+     "topology.processes['b1'].roles must be a list, got a string ('broker')"),
+    ({"processes": {"b1": {"node_id": 1, "roles": ["zookeeper"]}}}, None,
+     "topology.processes['b1'].roles must list broker and/or controller, got ['zookeeper']"),
+    ({}, [{"host": "z1"}], "zookeeper (kafka_zookeeper_servers)[0] has no myid"),
+    ({}, [{"host": None, "myid": 1}], "zookeeper[0].host must be a string, got null"),
+])
+def test_malformed_topologies_are_refused(topology, zookeeper, message):
+    with pytest.raises(KubernetesSpecError) as caught:
+        kube.pod_layout(topology, "kafka", "ns", zookeeper=zookeeper)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("change, message", [
+    (None, "layout['b10'] must be a mapping, got null"),
+    ({"fqdn": ...}, "layout['b10'] has no fqdn"),
+    ({"component": "mirror"}, "layout['b10'].component must be one of zookeeper, controller, combined, broker, got 'mirror'"),
+    ({"ordinal": -1}, "layout['b10'].ordinal must be a non-negative integer, got -1"),
+    ({"ordinal": "0"}, "layout['b10'].ordinal must be a non-negative integer, got '0'"),
+    ({"broker_index": None}, "layout['b10'].broker_index must be a non-negative integer, got None"),
+    ({"roles": "broker"}, "layout['b10'].roles must be a list, got a string ('broker')"),
+    ({"pod": "kafka-broker-0\n"},
+     "layout['b10'].pod 'kafka-broker-0\\n' holds a control character (a line break, tab, ...); remove it"),
+])
+@pytest.mark.parametrize("call", [lambda layout: kube.roll_order(layout, []), lambda layout: kube.kubernetes_topology({}, layout),
+                                  lambda layout: kube.kafka_sets({}, layout), kube.check_layout])
+def test_malformed_layouts_are_refused(change, message, call):
+    layout = kube.pod_layout(topo.cluster_topology(hosts(), 9093), "kafka", "streams")
+    layout["b10"] = None if change is None else {k: v for k, v in dict(layout["b10"], **change).items() if v is not ...}
+    with pytest.raises(KubernetesSpecError) as caught:
+        call(layout)
+    assert str(caught.value) == message
+
+
+def test_a_layout_entry_holds_every_key():
+    with pytest.raises(KubernetesSpecError, match="the layout entry has no component"):
+        kube.tls_names({"set": "s"}, "kafka", "streams", "cluster.local")
 
 
 def test_addresses_become_pod_dns_names():
@@ -152,6 +202,28 @@ def test_quorum_voters_use_the_pod_names():
 def test_bad_external_access_is_refused(external, message):
     with pytest.raises(KubernetesSpecError, match=message):
         kube.check_external(external, sec.normalize(PLAIN), "kubernetes")
+
+
+@pytest.mark.parametrize("external, message", [
+    ("NodePort", "platform_kubernetes_external must be a mapping, got a string ('NodePort')"),
+    ({"type": "LoadBalancer", "listener": "EXTERNAL", "host": "b{node_id}.example.com\n"},
+     "platform_kubernetes_external.host 'b{node_id}.example.com\\n' holds a control character"),
+    ({"type": "LoadBalancer", "listener": "EXTERNAL", "host": "b{node}.example.com"},
+     "platform_kubernetes_external.host 'b{node}.example.com': braces may only hold {node_id}, {index}, {pod} or {namespace}"),
+    ({"type": "LoadBalancer", "listener": "EXTERNAL", "host": "b{node_id.example.com"}, "braces may only hold"),
+    ({"type": "LoadBalancer", "listener": "EXTERNAL", "host": "b{node_id!r}.example.com"}, "braces may only hold"),
+    ({"type": "LoadBalancer", "listener": "EXTERNAL", "host": "b{node_id} .example.com"}, "must be a host name without blanks"),
+    ({"type": "NodePort", "listener": "EXTERNAL", "host": ["n"], "node_port_base": 31000},
+     "platform_kubernetes_external.host must be a string, got a list"),
+    ({"type": "NodePort", "listener": "EXTERNAL", "host": "n", "node_port_base": 31000, "bootstrap_node_port": "x"},
+     "platform_kubernetes_external.bootstrap_node_port must be a port number"),
+    ({"type": "NodePort", "listener": "EXTERNAL", "host": "n", "node_port_base": 31000, "annotations": ["a"]},
+     "platform_kubernetes_external.annotations must be a mapping, got a list"),
+])
+def test_malformed_external_access_is_refused(external, message):
+    with pytest.raises(KubernetesSpecError) as caught:
+        kube.check_external(external, sec.normalize(PLAIN), "kubernetes")
+    assert message in str(caught.value)
 
 
 def test_routes_need_tls():
@@ -449,6 +521,89 @@ def test_brokers_added_to_a_combined_cluster_get_their_own_statefulset():
         "kafka-broker-0", "kafka-combined-0"]
 
 
+@pytest.mark.parametrize("stale, active, message", [
+    ("kafka-broker-0", None, "stale_pods must be a list, got a string ('kafka-broker-0')"),
+    ([["kafka-broker-0"]], None, "a stale pod must be a string, got a list"),
+    (["kafka-broker-0"], "two", "active_controller must be a Kafka node id or null, got 'two'"),
+    (["kafka-broker-0"], True, "active_controller must be a Kafka node id or null, got True"),
+])
+def test_roll_order_refuses_malformed_arguments(stale, active, message):
+    layout = kube.pod_layout(topo.cluster_topology(hosts(), 9093), "kafka", "streams")
+    with pytest.raises(KubernetesSpecError) as caught:
+        kube.roll_order(layout, stale, active_controller=active)
+    assert str(caught.value) == message
+    assert kube.roll_order(layout, ["kafka-controller-1", "kafka-controller-0"], active_controller="2") == [
+        "kafka-controller-0", "kafka-controller-1"]
+
+
+def test_outdated_pods_and_redacted_refuse_malformed_input():
+    with pytest.raises(KubernetesSpecError, match="statefulsets .name -> updateRevision. must be a mapping, got a list"):
+        kube.outdated_pods([], [])
+    with pytest.raises(KubernetesSpecError, match=r"pods\[0\] has no set"):
+        kube.outdated_pods({}, [{"name": "p"}])
+    with pytest.raises(KubernetesSpecError, match=r"objects\[0\] must be a mapping, got a string"):
+        kube.redacted(["Secret/s"])
+    with pytest.raises(KubernetesSpecError, match=r"objects\[0\].data must be a mapping, got a list"):
+        kube.redacted([{"kind": "Secret", "data": ["password"]}])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"sets": None}, "sets must be a list, got null"),
+    ({"sets": [{"component": "broker"}]}, "sets[0] has no roles"),
+    ({"name": "kafka\n"}, "platform_kubernetes_name 'kafka\\n' must be a DNS label"),
+    ({"cluster_id": None}, "the cluster id must be a string, got null"),
+    ({"security": "PLAINTEXT"}, "security (the normalized platform_security) must be a mapping"),
+    ({"run_as_user": "root"}, "run_as_user must be an integer, got 'root'"),
+    ({"tolerations": {"key": "x"}}, "tolerations must be a list, got a mapping"),
+    ({"jmx_exporter": True}, "platform_kubernetes_jmx_exporter must be a mapping, got a boolean (True)"),
+])
+def test_manifests_refuse_malformed_descriptions(change, message):
+    spec = {"name": "kafka", "namespace": "streams", "platform": "kubernetes", "cluster_id": "AQIDBAUGBwgJCgsMDQ4PEA",
+            "image": "apache/kafka:4.3.1", "data_root": "/var/lib/kafka", "security": sec.normalize(PLAIN), "sets": []}
+    with pytest.raises(KubernetesSpecError) as caught:
+        kube.manifests(dict(spec, **change))
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"storage": {"size": "10Gi\n"}}, "broker storage size '10Gi\\n' is not a Kubernetes quantity"),
+    ({"component": "mirror"}, "sets: component must be one of zookeeper, controller, combined, broker, got 'mirror'"),
+    ({"pods": [{"ordinal": "0", "properties_text": ""}]}, "the broker StatefulSet.pods[0].ordinal must be a non-negative integer"),
+    ({"pods": [{"ordinal": 0, "properties_text": None}]}, "the broker StatefulSet.pods[0].properties_text must be a string"),
+    ({"storage": "10Gi"}, "the broker StatefulSet.storage must be a mapping"),
+])
+def test_manifests_refuse_malformed_sets(change, message):
+    topology = topo.cluster_topology(hosts(), 9093)
+    layout = kube.pod_layout(topology, "kafka", "streams")
+    process = {"roles": ["broker"], "log_dirs": ["/var/lib/kafka/data"], "heap_size": "1g", "storage": {"size": "10Gi"},
+               "properties_text": "node.id=10\n"}
+    sets = kube.kafka_sets({h: dict(process) for h in ("b10", "b11", "b12")}, layout)
+    valid = copy.deepcopy(sets)
+    sets[0].update(change)
+    spec = {"name": "kafka", "namespace": "streams", "platform": "kubernetes", "cluster_id": "AQIDBAUGBwgJCgsMDQ4PEA",
+            "image": "apache/kafka:4.3.1", "data_root": "/var/lib/kafka", "security": sec.normalize(PLAIN), "sets": sets}
+    kube.manifests(dict(spec, sets=copy.deepcopy(valid)))  # the description is valid but for the change
+    with pytest.raises(KubernetesSpecError) as caught:
+        kube.manifests(spec)
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"heap_size": None}, "the process of b10.heap_size must be a string, got null"),
+    ({"roles": "broker"}, "the process of b10.roles must be a list, got a string ('broker')"),
+    ({"storage": None}, "the process of b10.storage must be a mapping, got null"),
+    ({"properties_text": b"x"}, "the process of b10.properties_text must be a string, got a bytes"),
+    ({"environment": ["A=1"]}, "the process of b10.environment must be a mapping, got a list"),
+])
+def test_kafka_sets_refuse_malformed_processes(change, message):
+    layout = kube.pod_layout(topo.cluster_topology(hosts(), 9093), "kafka", "streams")
+    process = dict({"roles": ["broker"], "log_dirs": ["/d"], "heap_size": "1g", "storage": {"size": "1Gi"},
+                    "properties_text": ""}, **change)
+    with pytest.raises(KubernetesSpecError) as caught:
+        kube.kafka_sets({"b10": process}, layout)
+    assert str(caught.value) == message
+
+
 def test_redacted_hides_every_secret_value():
     objects, _layout = render(security=TLS, secret=True,
                               extra={"scram_arguments": ["SCRAM-SHA-512=[name=admin,password=s3cret-admin]"]})
@@ -489,6 +644,17 @@ def render_zookeeper(jaas=""):
             "image": "apache/kafka:3.9.2", "data_root": "/var/lib/kafka", "security": security,
             "sets": kube.kafka_sets(processes, layout, secret=bool(jaas))}
     return kube.manifests(spec), layout, servers
+
+
+def test_a_zookeeper_pod_needs_a_myid_zookeeper_takes():
+    security = sec.normalize(PLAIN)
+    sets = [{"component": "zookeeper", "roles": ["zookeeper"], "storage": {"size": "2Gi"}, "log_dirs": [],
+             "pods": [{"ordinal": 0, "properties_text": "", "node_id": 256}]}]
+    spec = {"name": "legacy", "namespace": "streams", "platform": "kubernetes", "cluster_id": "AQIDBAUGBwgJCgsMDQ4PEA",
+            "image": "apache/kafka:3.9.2", "data_root": "/var/lib/kafka", "security": security, "sets": sets}
+    with pytest.raises(KubernetesSpecError, match=r"the zookeeper StatefulSet.pods\[0\].node_id \(zookeeper_myid\) 256 is "
+                                                  r"out of range \(1..255\)"):
+        kube.manifests(spec)
 
 
 def test_zookeeper_servers_are_pods_of_their_own_statefulset():

@@ -205,6 +205,14 @@ def test_rollout_done():
     assert not svc.rollout_done(None)
     for key, value in (("observedGeneration", 2), ("currentRevision", "r1"), ("updatedReplicas", 1), ("readyReplicas", 1)):
         assert not svc.rollout_done(dict(sts, status=dict(sts["status"], **{key: value})))
+    for broken, message in (("sts", "the StatefulSet must be a mapping, got a string ('sts')"),
+                            (dict(sts, spec=["x"]), "the StatefulSet's spec must be a mapping, got a list"),
+                            (dict(sts, spec={"replicas": "two"}), "the StatefulSet's spec.replicas must be an integer, got 'two'"),
+                            (dict(sts, status=dict(sts["status"], readyReplicas=1.5)),
+                             "the StatefulSet's status.readyReplicas must be an integer, got 1.5")):
+        with pytest.raises(svc.ServiceSpecError) as caught:
+            svc.rollout_done(broken)
+        assert str(caught.value) == message
 
 
 @pytest.mark.parametrize("changes,message", [
@@ -213,10 +221,45 @@ def test_rollout_done():
     ({"image": ""}, "has no image"),
     ({"plugins": [dict(PLUGIN, url="", src="/tmp/x.jar")]}, "cannot reach them"),
     ({"kind": "mirror"}, "kind must be one of"),
+    ({"kind": ["connect"]}, "kind must be one of"),
+    ({"replicas": True}, "at least one replica, got True"),
+    ({"replicas": "2"}, "at least one replica, got '2'"),
+    ({"namespace": "kafka-prod\n"}, "namespace 'kafka-prod\\\\n' holds a control character"),
+    ({"namespace": None}, "namespace must be a string, got null"),
+    ({"cluster_domain": "cluster.local\n"}, "cluster_domain 'cluster.local\\\\n' must be a DNS name"),
+    ({"name": ["kafka"]}, "name must be a string, got a list"),
+    ({"platform": "nomad"}, "platform must be kubernetes or openshift, got 'nomad'"),
+    ({"port": "http"}, "kafka-connect port must be a port number"),
+    ({"run_as_user": "root"}, "kafka-connect run_as_user must be an integer"),
+    ({"heap_size": None}, "kafka-connect heap_size must be a string, got null"),
+    ({"files": ["a"]}, "kafka-connect files must be a mapping, got a list"),
+    ({"plugins": [None]}, r"kafka-connect plugins\[0\] must be a mapping, got null"),
+    ({"extra_names": "x"}, "kafka-connect extra_names must be a list"),
 ])
 def test_bad_descriptions_are_refused_with_the_setting_named(changes, message):
     with pytest.raises(svc.ServiceSpecError, match=message):
         svc.manifests(connect_spec(**changes))
+
+
+@pytest.mark.parametrize("spec, message", [
+    (None, "the service description (spec) must be a mapping, got null"),
+    ({"name": None}, "name (platform_kubernetes_name) must be a string, got null"),
+    ({"name": "kafka", "connect": ["connect"]}, "connect (the Connect clusters) must be a mapping, got a list"),
+    ({"name": "kafka", "connect": {"c": None}}, "connect['c'] must be a mapping, got null"),
+    ({"name": "kafka", "schema_registry_urls": "https://sr:8081"}, "schema_registry_urls must be a list, got a string"),
+    ({"name": "kafka", "plugins": {"w1": [42]}}, "plugins['w1'][0] must be a mapping, got an integer (42)"),
+])
+def test_target_errors_refuse_malformed_descriptions(spec, message):
+    with pytest.raises(svc.ServiceSpecError) as caught:
+        svc.target_errors(spec)
+    assert str(caught.value).startswith(message)
+
+
+def test_tls_pods_refuse_malformed_descriptions():
+    with pytest.raises(svc.ServiceSpecError, match="replica, got None"):
+        svc.tls_pods({"name": "kafka", "namespace": "ns", "component": "connect"})
+    with pytest.raises(svc.ServiceSpecError, match="extra_names must be a string, got a list"):
+        svc.tls_pods({"name": "kafka", "namespace": "ns", "component": "connect", "replicas": 1, "extra_names": [["x"]]})
 
 
 def test_target_errors_name_what_the_pods_cannot_do():

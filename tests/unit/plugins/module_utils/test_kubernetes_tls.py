@@ -123,3 +123,18 @@ def test_bad_input_is_refused_with_a_reason(chain, keystore, password, message):
         tls.pkcs12_keystore(keystore, password)
     with pytest.raises(tls.TlsMaterialError, match="cannot be read"):
         tls.pkcs12_truststore("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "pw")
+
+
+def test_malformed_arguments_are_refused(chain):
+    with pytest.raises(tls.TlsMaterialError, match="the PEM key store must be PEM text, got null"):
+        tls.pkcs12_keystore(None, "pw")
+    with pytest.raises(tls.TlsMaterialError, match="the PEM key store must be PEM text, got int"):
+        tls.pkcs12_keystore(42, "pw")
+    with pytest.raises(tls.TlsMaterialError, match="non-empty password"):
+        tls.pkcs12_keystore(chain["keystore"], ["pw"])
+    with pytest.raises(tls.TlsMaterialError, match="alias must be a non-empty string, got 42"):
+        tls.pkcs12_keystore(chain["keystore"], "pw", alias=42)
+    with pytest.raises(tls.TlsMaterialError, match="the current store must be base64 text"):
+        tls.pkcs12_keystore(chain["keystore"], "pw", current=42)
+    with pytest.raises(tls.TlsMaterialError, match="the PEM trust bundle must be PEM text, got list"):
+        tls.pkcs12_truststore(["x"], "pw")

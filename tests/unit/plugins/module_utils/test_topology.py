@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
 from ansible_collections.kafkaops.platform.plugins.module_utils.topology import TopologyError
+from ansible_collections.kafkaops.platform.plugins.module_utils.zookeeper import ZookeeperError
 
 CLUSTER_ID = "AQIDBAUGBwgJCgsMDQ4PEA"
 
@@ -98,6 +99,31 @@ def test_empty_rack_is_no_rack():
     assert topology["processes"]["b1"]["rack"] is None
 
 
+@pytest.mark.parametrize("hosts, message", [
+    (None, "hosts must be a mapping, got null"),
+    ([], "hosts must be a mapping, got a list"),
+    ({"k1": None}, "hosts['k1'] must be a mapping, got null"),
+    ({"k1": "broker"}, "hosts['k1'] must be a mapping, got a string ('broker')"),
+    ({1: {}}, "hosts: 1 is not a host name"),
+])
+def test_malformed_hosts_are_refused(hosts, message):
+    with pytest.raises(TopologyError) as caught:
+        topo.cluster_topology(hosts, 9093)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("port", ["abc", None, 0, 65536, True, 9093.5, "9093\n1"])
+def test_malformed_controller_ports_are_refused(port):
+    with pytest.raises(TopologyError) as caught:
+        topo.cluster_topology(separate_hosts(), port)
+    assert str(caught.value) == "controller_port must be a port number (1-65535), got %r" % (port,)
+
+
+def test_node_ids_out_of_range_sort_last():
+    hosts = {"a": host(broker=True, node_id=2 ** 31), "b": host(broker=True, node_id=True), "c": host(broker=True, node_id=7)}
+    assert [b["host"] for b in topo.cluster_topology(hosts, 9093)["brokers"]] == ["c", "a", "b"]
+
+
 # --------------------------------------------------------------------------------------------------
 # preflight_errors
 # --------------------------------------------------------------------------------------------------
@@ -127,6 +153,27 @@ def test_missing_negative_and_non_integer_node_ids():
         "b12: kafka_node_id must be a non-negative integer, got '12'",
         "c1: kafka_node_id must be a non-negative integer, got True",
     ]
+
+
+@pytest.mark.parametrize("node_id, message", [
+    (2 ** 31, "kafka_node_id 2147483648 is out of range: Kafka node ids are 0..2147483647"),
+    (10 ** 100, "kafka_node_id %d is out of range: Kafka node ids are 0..2147483647" % 10 ** 100),
+    (False, "kafka_node_id must be a non-negative integer, got False"),
+    (1.0, "kafka_node_id must be a non-negative integer, got 1.0"),
+])
+def test_node_ids_kafka_refuses(node_id, message):
+    hosts = separate_hosts()
+    hosts["b10"]["node_id"] = node_id
+    assert errors_for(hosts) == ["b10: " + message]
+    hosts["b10"]["node_id"] = 2 ** 31 - 1
+    assert errors_for(hosts) == []
+
+
+@pytest.mark.parametrize("rack", ["a\n", "a\tb", 3, ["a"]])
+def test_racks_with_control_characters_or_of_other_types(rack):
+    hosts = separate_hosts()
+    hosts["b10"]["rack"] = rack
+    assert errors_for(hosts) == ["b10: kafka_broker_rack %r must be a name without control characters" % (rack,)]
 
 
 def test_duplicate_node_ids():
@@ -261,7 +308,8 @@ REPLICATION_KEYS = ["default.replication.factor", "offsets.topic.replication.fac
 
 @pytest.mark.parametrize("key", REPLICATION_KEYS)
 def test_replication_settings_larger_than_the_cluster(key):
-    assert errors_for(separate_hosts(), properties={key: "4"}) == ["%s is 4 but the cluster has 3 broker(s)" % key]
+    # a minimum ISR of 4 is also larger than the factors (3): the acks=all checks say so after this one
+    assert errors_for(separate_hosts(), properties={key: "4"})[0] == "%s is 4 but the cluster has 3 broker(s)" % key
     assert errors_for(separate_hosts(), properties={key: 3}) == []
 
 
@@ -278,14 +326,53 @@ def test_replication_settings_not_integers(key, value):
     assert errors_for(separate_hosts(), properties={key: value}) == ["%s must be an integer, got %r" % (key, value)]
 
 
-def test_replication_setting_none_is_ignored():
-    assert errors_for(separate_hosts(), properties={"default.replication.factor": None}) == []
+def test_replication_setting_none_means_kafkas_default():
+    # None removes the collection's default: the brokers then create topics with Kafka's default factor 1,
+    # below the collection's min.insync.replicas (2 with three brokers)
+    assert errors_for(separate_hosts(), properties={"default.replication.factor": None}) == [
+        "min.insync.replicas (2, the collection's default) is larger than default.replication.factor (1, Kafka's "
+        "default: kafka_broker_properties removes the key): a topic created with the default replication factor could "
+        "never accept an acks=all write; lower min.insync.replicas or raise default.replication.factor"]
+    assert errors_for(separate_hosts(), properties={"default.replication.factor": None, "min.insync.replicas": None}) == []
 
 
 def test_min_insync_larger_than_replication_factor():
     assert errors_for(separate_hosts(), properties={"default.replication.factor": "2", "min.insync.replicas": 3}) == [
-        "min.insync.replicas (3) is larger than default.replication.factor (2): no acks=all write could ever succeed"]
+        "min.insync.replicas (3) is larger than default.replication.factor (2): a topic created with the default "
+        "replication factor could never accept an acks=all write; lower min.insync.replicas or raise "
+        "default.replication.factor"]
     assert errors_for(separate_hosts(), properties={"default.replication.factor": 2, "min.insync.replicas": 2}) == []
+
+
+def test_min_insync_larger_than_the_offsets_topic_factor():
+    assert errors_for(separate_hosts(), properties={"offsets.topic.replication.factor": 1}) == [
+        "min.insync.replicas (2, the collection's default) is larger than offsets.topic.replication.factor (1): "
+        "__consumer_offsets (consumer offsets) could never accept an acks=all write; lower min.insync.replicas or "
+        "raise offsets.topic.replication.factor"]
+    assert errors_for(separate_hosts(), properties={"offsets.topic.replication.factor": 2}) == []
+
+
+def test_transaction_min_isr_larger_than_the_transaction_topic_factor():
+    assert errors_for(separate_hosts(), properties={"transaction.state.log.replication.factor": 2,
+                                                    "transaction.state.log.min.isr": 3}) == [
+        "transaction.state.log.min.isr (3) is larger than transaction.state.log.replication.factor (2): "
+        "__transaction_state (transactions) could never accept an acks=all write; lower transaction.state.log.min.isr "
+        "or raise transaction.state.log.replication.factor"]
+    # removed, the factor is Kafka's default 3, which three brokers can hold
+    assert errors_for(separate_hosts(), properties={"transaction.state.log.replication.factor": None,
+                                                    "transaction.state.log.min.isr": 3}) == []
+
+
+def test_min_insync_does_not_apply_to_the_transaction_topic():
+    # Kafka creates __transaction_state with min.insync.replicas = transaction.state.log.min.isr
+    assert errors_for(separate_hosts(), properties={"min.insync.replicas": 3, "transaction.state.log.replication.factor": 2,
+                                                    "transaction.state.log.min.isr": 2}) == []
+
+
+@pytest.mark.parametrize("key", REPLICATION_KEYS)
+@pytest.mark.parametrize("value", [1.5, "1.5", True, "abc", "1_0", "\u00b2"])
+def test_replication_settings_are_never_truncated(key, value):
+    assert errors_for(separate_hosts(), properties={key: value}) == ["%s must be an integer, got %r" % (key, value)]
 
 
 def test_several_replication_problems_at_once():
@@ -313,6 +400,27 @@ def test_every_problem_is_reported_at_once():
     assert errors[2].startswith("2 controllers")
     assert errors[3].startswith("no brokers")
     assert errors[4].startswith("platform_cluster_id 'x'")
+
+
+@pytest.mark.parametrize("topology, settings, message", [
+    (None, None, "topology must be a mapping, got null"),
+    ([], None, "topology must be a mapping, got a list"),
+    ({"processes": []}, None, "topology.processes must be a mapping, got a list"),
+    ({"processes": {"b1": None}}, None, "topology.processes['b1'] must be a mapping, got null"),
+    ({"processes": {"b1": {"address": "b1"}}}, None, "topology.processes['b1'] has no node_id"),
+    ({"processes": {1: {"node_id": 1, "address": "b1"}}}, None, "topology.processes[1]: 1 is not a host name"),
+    ({"brokers": [{"host": "b1"}]}, None, "topology.brokers[0] has no rack"),
+    ({"brokers": "b1"}, None, "topology.brokers must be a list, got a string ('b1')"),
+    ({"controllers": [None]}, None, "topology.controllers[0] must be a mapping, got null"),
+    ({"controllers": [{"host": ["c1"]}]}, None, "topology.controllers[0].host must be a string, got a list"),
+    ({}, "kraft", "settings must be a mapping, got a string ('kraft')"),
+    ({}, {"properties": ["min.insync.replicas=2"]}, "properties (kafka_broker_properties) must be a mapping, got a list"),
+    ({}, {"mode": "zookeeper", "zookeeper": [{"myid": 1}]}, "the ZooKeeper servers[0] has no host"),
+])
+def test_malformed_descriptions_are_refused(topology, settings, message):
+    with pytest.raises((TopologyError, ZookeeperError)) as caught:
+        topo.preflight_errors(topology, settings)
+    assert str(caught.value) == message
 
 
 def test_preflight_of_an_empty_description():
@@ -353,6 +461,21 @@ def test_configured_differs_from_found():
 def test_only_configured():
     assert topo.resolve_cluster_id(CLUSTER_ID, {}) == (CLUSTER_ID, "inventory")
     assert topo.resolve_cluster_id(CLUSTER_ID, {"b1": None}) == (CLUSTER_ID, "inventory")
+
+
+@pytest.mark.parametrize("configured, found, message", [
+    ("", None, "the cluster ids found on the hosts must be a mapping, got null"),
+    ("", ["b1"], "the cluster ids found on the hosts must be a mapping, got a list"),
+    (42, {}, "platform_cluster_id must be a string, got an integer (42)"),
+    ("", {"b1": 42}, "the cluster id found on b1 must be a string, got an integer (42)"),
+    ("", {"b1": CLUSTER_ID + "\n"},
+     "the cluster id found on b1 %r holds a control character (a line break, tab, ...); remove it" % (CLUSTER_ID + "\n")),
+    ("", {1: CLUSTER_ID}, "the cluster ids found on the hosts: 1 is not a host name"),
+])
+def test_malformed_cluster_ids_are_refused(configured, found, message):
+    with pytest.raises(TopologyError) as caught:
+        topo.resolve_cluster_id(configured, found)
+    assert str(caught.value) == message
 
 
 def test_nothing_means_generate():

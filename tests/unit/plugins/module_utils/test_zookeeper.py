@@ -92,6 +92,23 @@ def test_zoo_cfg_renders_as_java_properties():
     ({"overrides": {"bad key": 1}}, "invalid setting name"),
     ({"rack": "a"}, "unknown keys in the ZooKeeper server description: rack"),
     ({"myid": True}, "myid must be an integer"),
+    ({"myid": 2.5}, "myid must be an integer, got 2.5"),
+    ({"myid": "2.5"}, "myid must be an integer, got '2.5'"),
+    ({"myid": "1_0"}, "myid must be an integer, got '1_0'"),
+    ({"servers": [{"myid": 1.5, "address": "a"}], "myid": 1}, r"servers\[0\].myid must be an integer, got 1.5"),
+    ({"servers": [{"myid": 256, "address": "a"}], "myid": 256}, r"servers\[0\].myid must be 1-255, got 256"),
+    ({"servers": [{"myid": 1, "address": "a\n"}], "myid": 1}, r"servers\[0\].address 'a\\n' holds a control character"),
+    ({"servers": [{"myid": 1, "address": ["a"]}], "myid": 1}, r"servers\[0\].address must be a string, got a list"),
+    ({"data_dir": "/var/lib/zookeeper\n"}, r"data_dir '/var/lib/zookeeper\\n' holds a control character"),
+    ({"data_dir": ["/d"]}, "data_dir must be a string, got a list"),
+    ({"quorum_port": "x"}, "quorum_port must be a port number"),
+    ({"four_letter_words": [["srvr"]]}, r"unknown four-letter word\(s\) \['srvr'\]"),
+    ({"four_letter_words": 7}, "four_letter_words must be a list, got an integer"),
+    ({"admin_server": ["enabled"]}, "admin_server must be a mapping, got a list"),
+    ({"admin_server": {"enabled": True, "address": "0.0.0.0\n"}}, r"admin_server.address '0.0.0.0\\n' holds a control"),
+    ({"security": "clientPort=2181"}, "security must be a mapping"),
+    ({"defaults": ["tickTime"]}, "defaults must be a mapping, got a list"),
+    ({"overrides": "a=b"}, "overrides must be a mapping"),
 ])
 def test_zoo_cfg_errors(changes, message):
     with pytest.raises(ZookeeperError, match=message):
@@ -106,6 +123,22 @@ def test_zookeeper_connect():
             zk.zookeeper_connect(SERVERS, 2181, chroot)
     with pytest.raises(ZookeeperError, match="port must be 1-65535"):
         zk.zookeeper_connect(SERVERS, 0)
+
+
+@pytest.mark.parametrize("chroot, message", [
+    ("/kafka\n", "chroot '/kafka\\n' holds a control character"),
+    (["/kafka"], "chroot must be a string, got a list"),
+])
+def test_zookeeper_connect_refuses_malformed_chroots(chroot, message):
+    with pytest.raises(ZookeeperError) as caught:
+        zk.zookeeper_connect(SERVERS, 2181, chroot)
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("port", [2181.5, "2181.0", True, "\u00b2"])
+def test_zookeeper_connect_refuses_ports_that_are_no_integers(port):
+    with pytest.raises(ZookeeperError, match="port must be an integer"):
+        zk.zookeeper_connect(SERVERS, port)
 
 
 SRVR = """Zookeeper version: 3.8.4-9316c2a7a97e1666d8f4593f34dd6fc36ecc436c, built on 2024-02-12 22:16 UTC
@@ -169,6 +202,34 @@ def test_ensemble_errors():
     assert zk.ensemble_errors([{"host": "z1", "myid": 300}]) == [
         "z1: zookeeper_myid must be an integer from 1 to 255, got 300"]
     assert "needs Kafka 3.x" in zk.ensemble_errors(good, "4.0.0")[0]
+
+
+@pytest.mark.parametrize("servers, message", [
+    (None, "the ZooKeeper servers must be a list, got null"),
+    ("z1", "the ZooKeeper servers must be a list, got a string ('z1')"),
+    ([None], "the ZooKeeper servers[0] must be a mapping, got null"),
+    ([{"myid": 1}], "the ZooKeeper servers[0] has no host"),
+])
+def test_ensemble_errors_refuse_malformed_servers(servers, message):
+    with pytest.raises(ZookeeperError) as caught:
+        zk.ensemble_errors(servers)
+    assert str(caught.value) == message
+
+
+def test_malformed_modes_properties_and_output_are_refused():
+    with pytest.raises(ZookeeperError, match="modes .host -> mode. must be a mapping, got a list"):
+        zk.restart_order(["z1"])
+    with pytest.raises(ZookeeperError, match="modes must map host names to a mode"):
+        zk.restart_order({"z1": ["leader"]})
+    with pytest.raises(ZookeeperError, match="kafka_broker_properties must be a mapping, got a list"):
+        zk.mode_errors("kraft", ["zookeeper.connect"])
+    assert zk.mode_errors("kraft", {1: "x"}) == []
+    with pytest.raises(ZookeeperError, match="the server.properties must be a mapping, got a string"):
+        zk.metadata_mode("process.roles=broker")
+    with pytest.raises(ZookeeperError, match="the JmxTool output must be text, got a list"):
+        zk.migration_state(["1"])
+    with pytest.raises(ZookeeperError, match="not a number"):
+        zk.migration_state(JMX % "inf")
 
 
 def test_mode_errors():

@@ -141,6 +141,10 @@ def test_expand_names_the_cluster_resource():
     (entry(resource_type="cluster", resource_name=None, pattern_type="prefixed", operations=["alter"]),
      "takes pattern_type literal only"),
     (entry(host=""), "acls[0].host must not be empty"),
+    (entry(principal="User:alice\n"), "acls[0].principal: 'User:alice\\n' is not a principal; write it as Type:name"),
+    (entry(principal="User:al\rice"), "is not a principal"),
+    (entry(resource_name="orders\n"), "acls[0].resource_name 'orders\\n' holds a control character"),
+    (entry(host="10.0.0.1\n"), "acls[0].host '10.0.0.1\\n' holds a control character"),
     (entry(operations=[]), "must name at least one operation"),
 ])
 def test_expand_refuses_what_kafka_would_refuse(bad, message):

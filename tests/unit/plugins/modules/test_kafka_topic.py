@@ -206,6 +206,8 @@ def test_configs_are_normalized_and_sorted():
     ({"retention.ms": {"days": 7}}, "configs.retention.ms: {'days': 7} is not a config value; give a string, number, "
                                     "boolean, list, or null to delete the key"),
     ({"cleanup.policy": [["compact"]]}, "configs.cleanup.policy: a list value holds plain values only, got ['compact']"),
+    ({"retention.ms\n": 1}, "configs: 'retention.ms\\n' does not look like a Kafka topic config key; keys are lower-case "
+                            "words joined by dots, like retention.ms or cleanup.policy (did you mean retention.ms?)"),
 ])
 def test_bad_configs_are_refused(configs, message):
     with pytest.raises(kafka_topic.TopicError) as caught:
@@ -223,6 +225,7 @@ NAME_MESSAGE = ("name: %r is not a topic name; Kafka allows 1 to 249 letters, di
     ({"name": ".."}, NAME_MESSAGE % ".."),
     ({"name": "x" * 250}, NAME_MESSAGE % ("x" * 250)),
     ({"name": ""}, NAME_MESSAGE % ""),
+    ({"name": "orders\n"}, NAME_MESSAGE % "orders\n"),
     ({"partitions": 0}, "partitions must be at least 1, got 0"),
     ({"replication_factor": -1}, "replication_factor must be at least 1, got -1"),
     ({"throttle": 100}, "throttle is in bytes per second and must be at least 1024 (got 100); a lower rate would "

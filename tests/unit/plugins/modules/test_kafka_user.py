@@ -124,6 +124,13 @@ def test_bad_mechanisms_are_refused(values, message):
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("name", [" alice", "alice\n", "al\x00ice", ""])
+def test_bad_user_names_are_refused(name):
+    with pytest.raises(kafka_user.UserError) as caught:
+        kafka_user.validate({"name": name, "state": "absent"})
+    assert str(caught.value) == "name must be a user name without leading or trailing spaces or control characters"
+
+
 CURRENT = [{"mechanism": "SCRAM-SHA-512", "iterations": 4096}]
 
 

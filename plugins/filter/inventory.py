@@ -1,0 +1,49 @@
+# Copyright: kafkaops.platform contributors
+# Apache-2.0 (see LICENSE)
+"""Filters that check the inventory's own text before anything is rendered from it
+(plugins/module_utils/inventory_checks.py); documentation in the sidecar ``<filter name>.yml`` files."""
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kafkaops.platform.plugins.module_utils import inventory_checks as checks
+
+
+def _role_variables(name, hosts, hostvars):
+    """host -> that host's role variables (the ones named with a role prefix)."""
+    if hostvars is None:
+        raise AnsibleFilterError("%s needs hostvars=hostvars" % name)
+    if isinstance(hosts, str) or not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("%s: expected a list of host names, got %s" % (name, type(hosts).__name__))
+    result = {}
+    for host in hosts:
+        variables = hostvars[host]
+        result[host] = {key: variables[key] for key in variables
+                        if isinstance(key, str) and key.startswith(checks.ROLE_PREFIXES)}
+    return result
+
+
+def kafka_inventory_text_errors(hosts, hostvars=None):
+    """Every control character in the role variables of ``hosts``, as messages naming host, variable and key."""
+    try:
+        return checks.text_errors(_role_variables("kafka_inventory_text_errors", hosts, hostvars))
+    except checks.InventoryError as exc:
+        raise AnsibleFilterError("kafka_inventory_text_errors: %s" % exc) from exc
+
+
+def kafka_secret_properties(hosts, hostvars=None, marked=None):
+    """The property overrides of ``hosts`` that hold secrets, as ``host: variable['key']``."""
+    try:
+        return checks.secret_properties(_role_variables("kafka_secret_properties", hosts, hostvars), marked)
+    except checks.InventoryError as exc:
+        raise AnsibleFilterError("kafka_secret_properties: %s" % exc) from exc
+
+
+class FilterModule:
+    """Inventory checks of kafkaops.platform."""
+
+    def filters(self):
+        return {
+            "kafka_inventory_text_errors": kafka_inventory_text_errors,
+            "kafka_secret_properties": kafka_secret_properties,
+        }
