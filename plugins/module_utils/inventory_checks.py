@@ -35,9 +35,16 @@ PROPERTY_VARIABLES = ("kafka_broker_properties", "kafka_controller_properties", 
                       "kafka_connect_properties", "schema_registry_properties", "ksqldb_properties")
 # properties whose value is PEM content, which spans lines; the properties renderer escapes them
 PEM_PROPERTIES = frozenset({"ssl.keystore.key", "ssl.keystore.certificate.chain", "ssl.truststore.certificates"})
+# variables of PEM text (CA certificates to trust, written into trust stores)
+PEM_VARIABLES = frozenset({"platform_tls_extra_ca_certs"})
 # Connect's secret files: one properties file per key, the values may be PEM content
 CONNECT_SECRETS = "kafka_connect_secrets"
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+# counts, sizes, ports and times: whole numbers from 1 (a port up to 65535; a replication factor
+# may be 0, which lets the role pick one); yes/no is not a number
+POSITIVE_SUFFIXES = ("_replication_factor", "_limit_nofile", "_port", "_timeout", "_validity_days", "_wait_delay",
+                     "_max_moves", "_max_moves_per_broker", "_throttle")
+PORT_MAX = 65535
 # the environment of a service (``kafka_broker_environment``...): its keys are variable names
 ENVIRONMENT_SUFFIX = "_environment"
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -72,6 +79,8 @@ def _walk(value: Any, path: str) -> Iterator[Tuple[str, Any, bool]]:
 def _multiline_allowed(variable: str, path: str, is_key: bool) -> bool:
     if is_key:
         return False
+    if variable in PEM_VARIABLES:
+        return True
     if variable == CONNECT_SECRETS:
         return path.count("[") >= 2
     if variable in PROPERTY_VARIABLES:
@@ -98,6 +107,23 @@ def _variables(hosts: Any) -> Iterable[Tuple[str, str, Any]]:
             yield host, name, variables[name]
 
 
+def _number_problem(variable: str, value: Any) -> str:
+    """Why ``value`` is no count for ``variable`` (one named like one), or ``""``."""
+    if not variable.endswith(POSITIVE_SUFFIXES) or value is None:
+        return ""
+    number = value
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        number = int(value)
+    if isinstance(number, bool) or not isinstance(number, int):
+        return "%s must be a whole number, got %r" % (variable, value)
+    lowest = 0 if variable.endswith("_replication_factor") else 1
+    if number < lowest:
+        return "%s must be at least %d, got %d" % (variable, lowest, number)
+    if variable.endswith("_port") and number > PORT_MAX:
+        return "%s must be a port number (1 to %d), got %d" % (variable, PORT_MAX, number)
+    return ""
+
+
 def _grouped(found: Dict[str, List[str]]) -> List[str]:
     """``host1, host2: message`` for each message, hosts in inventory order."""
     return ["%s: %s" % (", ".join(hosts), message) for message, hosts in found.items()]
@@ -106,12 +132,16 @@ def _grouped(found: Dict[str, List[str]]) -> List[str]:
 def text_errors(hosts: Any) -> List[str]:
     """A message for every control character in the role variables of ``hosts`` (a mapping of host
     name to that host's variables), naming the host(s), the variable and the key, and a message for
-    every Connect secret file name that is not a plain file name and every environment variable name
-    (in ``*_environment``) that is not one. Line breaks are allowed only in
+    every Connect secret file name that is not a plain file name, every environment variable name
+    (in ``*_environment``) that is not one, and every count, port, limit or time (named ``*_port``,
+    ``*_replication_factor``, ``*_limit_nofile``, ``*_timeout``...) that is not a whole number from 1. Line breaks are allowed only in
     PEM content (the PEM properties, Connect's secret values). The values themselves are never
     shown: they may be secrets."""
     found: Dict[str, List[str]] = {}
     for host, variable, value in _variables(hosts):
+        problem = _number_problem(variable, value)
+        if problem:
+            found.setdefault(problem, []).append(host)
         if variable in NOT_LINE_ORIENTED:
             continue
         for path, text, is_key in _walk(value, variable):

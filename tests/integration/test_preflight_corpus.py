@@ -155,6 +155,20 @@ def test_a_malformed_inventory_stops_in_the_first_play(corpus, case):
     assert not any(secret in output for secret in SECRETS), tail
 
 
+def test_the_report_lists_every_case_with_its_message(corpus):
+    """``.cache/preflight-corpus.txt``: each case and the line of the output that names the problem."""
+    results, _before = corpus
+    lines = []
+    for case in CASES:
+        output = results[case["id"]][1]
+        said = next((line.strip() for line in output.splitlines() if case["expect"].splitlines()[0] in line), "(not found)")
+        lines.append("%s\n    %s" % (case["description"], said))
+    os.makedirs(os.path.join(ROOT, ".cache"), exist_ok=True)
+    with open(os.path.join(ROOT, ".cache", "preflight-corpus.txt"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    assert "(not found)" not in "\n".join(lines)
+
+
 def test_the_hosts_are_unchanged(corpus):
     _results, before = corpus
     after = snapshot()

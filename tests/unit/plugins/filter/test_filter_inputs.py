@@ -132,7 +132,7 @@ def _examples():
     }
 
 
-EXAMPLES = _examples()
+GOOD_CALLS = _examples()
 # what module_utils.properties (changed on its own) does not check yet: a kafka_process_properties
 # description whose roles or log_dirs are no list of strings, or whose defaults, security or overrides
 # are no mapping; test_process_properties_pending below fails once it does, to drop this
@@ -206,7 +206,7 @@ def test_a_bug_is_not_hidden():
 
 
 def test_every_filter_has_an_example():
-    assert set(EXAMPLES) == set(FILTERS)
+    assert set(GOOD_CALLS) == set(FILTERS)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_malformed_arguments_give_filter_errors(name):
     for bad in MALFORMED:
         calls = [dict.fromkeys(required, bad)]
         calls += [dict(dict.fromkeys(required, bad), **{p.name: bad}) for p in params if p.name not in required]
-        args, kwargs = EXAMPLES[name]
+        args, kwargs = GOOD_CALLS[name]
         valid = dict(zip([p.name for p in params], args), **kwargs)
         calls += [dict(valid, **{p.name: bad}) for p in params]
         failures += ["%r: %s" % (call, found) for call in calls for found in [_outcome(func, (), call)] if found]
@@ -232,7 +232,7 @@ def test_malformed_arguments_give_filter_errors(name):
 @pytest.mark.parametrize("name", sorted(FILTERS))
 def test_malformed_parts_of_a_valid_call_give_filter_errors(name):
     func = FILTERS[name][1]
-    args, kwargs = EXAMPLES[name]
+    args, kwargs = GOOD_CALLS[name]
     slots = list(enumerate(args)) + list(kwargs.items())
     failures = []
     for slot, value in slots:

@@ -44,6 +44,7 @@ def test_control_characters_are_named(variables, message):
     {"kafka_broker_properties": {"ssl.keystore.key": "-----BEGIN PRIVATE KEY-----\nMII\r\n-----END PRIVATE KEY-----\n"}},
     {"kafka_connect_secrets": {"postgres": {"password": "s3cret", "key": "-----BEGIN PRIVATE KEY-----\nMII\n"}}},
     {"ksqldb_queries": "CREATE STREAM s\n  WITH (kafka_topic='t');"},
+    {"platform_tls_extra_ca_certs": ["-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----"]},
     {"schema_registry_schemas": [{"subject": "s", "schema": "{\n  \"type\": \"string\"\n}"}]},
     {"kafka_connect_connectors": [{"name": "c", "config": {"transforms.x.regex": "a\nb"}}]},
     {"platform_security": {"tls": {"keystore": {"certificate_chain": "-----BEGIN CERTIFICATE-----\n..."}}}},
@@ -111,3 +112,35 @@ def test_secret_properties_are_listed_with_their_hosts_and_marked_ones_count():
 def test_an_environment_key_must_be_a_variable_name(name):
     errors = checks.text_errors({"k1": {"kafka_broker_environment": {name: "x"}}})
     assert any("kafka_broker_environment[%r] is not an environment variable name" % (name,) in error for error in errors), errors
+
+
+@pytest.mark.parametrize("variable,value,message", [
+    ("kafka_connect_replication_factor", -1, "kafka_connect_replication_factor must be at least 0, got -1"),
+    ("platform_kubernetes_wait_delay", 0, "platform_kubernetes_wait_delay must be at least 1, got 0"),
+    ("kafka_broker_limit_nofile", -1, "kafka_broker_limit_nofile must be at least 1, got -1"),
+    ("schema_registry_replication_factor", True, "schema_registry_replication_factor must be a whole number, got True"),
+    ("ksqldb_port", 70000, "ksqldb_port must be a port number (1 to 65535), got 70000"),
+    ("platform_admin_timeout", 1.5, "platform_admin_timeout must be a whole number, got 1.5"),
+    ("kafka_connect_rest_port", "８０８３", "kafka_connect_rest_port must be a whole number, got '８０８３'"),
+])
+def test_counts_ports_and_times_are_whole_numbers_from_one(variable, value, message):
+    assert checks.text_errors({"h": {variable: value}}) == ["h: " + message]
+
+
+@pytest.mark.parametrize("variable,value", [
+    ("kafka_connect_replication_factor", 3), ("ksqldb_replication_factor", 0), ("kafka_broker_limit_nofile", "100000"), ("ksqldb_port", 8088),
+    ("platform_rebalance_max_moves", None), ("kafka_node_id", 0),
+])
+def test_good_numbers_pass(variable, value):
+    assert checks.text_errors({"h": {variable: value}}) == []
+
+
+def test_the_filter_looks_at_the_documented_role_variables_only():
+    from ansible_collections.kafkaops.platform.plugins.filter import inventory
+
+    names = inventory.role_variable_names()
+    assert {"kafka_broker_properties", "zookeeper_settings", "kafka_connect_secrets", "platform_host_address",
+            "kafka_node_id", "ksqldb_environment"} <= names
+    hostvars = {"k1": {"kafka_broker_rack": "r1\n", "platform_kubernetes_applied": {"data": "a\nb"}}}
+    assert inventory.kafka_inventory_text_errors(["k1"], hostvars=hostvars) == [
+        "k1: kafka_broker_rack contains a control character (U+000A at position 2)" + SUFFIX]
