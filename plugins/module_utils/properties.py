@@ -422,9 +422,12 @@ def _merge_layers(defaults: dict[Any, Any], structural: dict[str, str], security
     return merged
 
 
-def valid_cluster_id(value: Any) -> bool:
+def valid_cluster_id(value: Any, allow_dash: bool = False) -> bool:
     """A KRaft cluster id: 16 bytes as URL-safe base64 without padding (22 characters), in the
-    canonical form Kafka prints (the unused low bits of the last character are zero)."""
+    canonical form Kafka prints (the unused low bits of the last character are zero). An id that
+    starts with '-' looks like a command-line option and is refused unless ``allow_dash``: a
+    ZooKeeper-mode cluster's id (Kafka 3.9 draws it without that rule) may start with one, and the
+    migration keeps it."""
     if not isinstance(value, str) or not _CLUSTER_ID.fullmatch(value):
         return False
     try:
@@ -433,7 +436,7 @@ def valid_cluster_id(value: Any) -> bool:
         return False
     if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != value:
         return False
-    return len(raw) == 16 and any(raw) and not value.startswith("-")
+    return len(raw) == 16 and any(raw) and (allow_dash or not value.startswith("-"))
 
 
 def generate_cluster_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:

@@ -315,7 +315,8 @@ def ensure_formatted(module):
     """Check every directory and format the ones that need it (exits through the module)."""
     params = module.params
     cluster_id = params["cluster_id"]
-    if not valid_cluster_id(cluster_id):
+    # a ZooKeeper-mode cluster's id, which a migration keeps, may start with '-'
+    if not valid_cluster_id(cluster_id, allow_dash=True):
         module.fail_json(msg="cluster_id %r is not a KRaft cluster id (22 characters of URL-safe base64)" % cluster_id)
     config = _read(params["config"])
     if config is None:
@@ -367,7 +368,8 @@ def ensure_formatted(module):
         result["changed"] = bool(unformatted)
         module.exit_json(**result)
 
-    arguments = [main_class, "format", "--cluster-id", cluster_id,
+    # "--cluster-id=ID": an id that starts with '-' (from ZooKeeper) would be read as an option
+    arguments = [main_class, "format", "--cluster-id=" + cluster_id,
                  "--config", params["config"], "--ignore-formatted"]
     if params["release_version"]:
         arguments += ["--release-version", params["release_version"]]

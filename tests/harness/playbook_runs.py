@@ -95,6 +95,7 @@ def kill_after_first_restart(run, hosts, service: str = "kafka-broker", seconds:
         if start_times(hosts, service) != before:
             break
         time.sleep(0.3)
-    assert run.poll() is None, "the run ended before any restart (rc %s)" % run.returncode
+    assert run.poll() is None, "the run ended before any restart (rc %s): %s" % (
+        run.returncode, failures(run) if getattr(run, "output", None) else "")
     stop_tree(run.pid, signal.SIGKILL)
     run.wait()

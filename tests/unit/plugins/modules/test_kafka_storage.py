@@ -112,7 +112,8 @@ class FakeStorageTool:
             for directory in filter(None, directories):
                 path = os.path.join(directory, "meta.properties")
                 if not os.path.exists(path):
-                    write_meta(directory, arguments[arguments.index("--cluster-id") + 1], config["node.id"])
+                    cluster_id = next(a for a in arguments if a.startswith("--cluster-id="))[len("--cluster-id="):]
+                    write_meta(directory, cluster_id, config["node.id"])
         return self.rc, self.out, self.err
 
 
@@ -193,7 +194,7 @@ LAUNCHER = [JAVA, "-cp", KAFKA_HOME + "/libs/*"]
 
 def expected_arguments(layout, *extra, main_class="kafka.tools.StorageTool"):
     """What the argument file must hold: the main class and the tool's arguments."""
-    return [main_class, "format", "--cluster-id", CLUSTER_ID, "--config", layout.config, "--ignore-formatted"] + list(extra)
+    return [main_class, "format", "--cluster-id=" + CLUSTER_ID, "--config", layout.config, "--ignore-formatted"] + list(extra)
 
 
 def assert_private_argfile(call):
@@ -285,6 +286,17 @@ def test_group_only(fake, layout):
     assert {(uid, gid) for _path, uid, gid in fake.chowns} == {(-1, 2345)}
 
 
+def test_a_zookeeper_cluster_id_that_starts_with_a_dash_is_kept_and_not_read_as_an_option(fake, layout):
+    """Kafka 3.9 in ZooKeeper mode draws its id without avoiding '-'; the migration formats the
+    controllers with it, as --cluster-id=ID (the tool's parser took "-nFS..." after a space for an option)."""
+    dash_id = "-nFStkgTQsae9id7XulL5Q"
+    result = run(dict(args_for(layout), cluster_id=dash_id))
+    assert result["changed"] is True
+    assert "--cluster-id=" + dash_id in fake.tool.calls[0]["arguments"]
+    for directory in layout.dirs:
+        assert meta(directory)["cluster.id"] == dash_id
+
+
 def test_unknown_owner_fails_cleanly_before_formatting(fake, layout):
     result = run(args_for(layout, owner="nobody-here"), expect=FailJson)
     assert "nobody-here" in result["msg"]
@@ -327,7 +339,7 @@ def test_node_id_mismatch(fake, layout):
     assert fake.tool.calls == []
 
 
-@pytest.mark.parametrize("cluster_id", ["", "short", CLUSTER_ID + "A", "-" + CLUSTER_ID[1:], "A" * 22,
+@pytest.mark.parametrize("cluster_id", ["", "short", CLUSTER_ID + "A", "A" * 22,
                                         CLUSTER_ID[:-1] + "B"])
 def test_invalid_cluster_id(fake, layout, cluster_id):
     result = run(args_for(layout, cluster_id=cluster_id), expect=FailJson)
