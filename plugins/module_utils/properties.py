@@ -18,6 +18,7 @@ import re
 from typing import Any, Callable
 
 from ansible_collections.kafkaops.platform.plugins.module_utils._checks import CONTROL as _CONTROL
+from ansible_collections.kafkaops.platform.plugins.module_utils._checks import INT32_MAX
 
 __all__ = [
     "PropertiesError",
@@ -174,7 +175,6 @@ def parse_java_properties(text: str) -> dict[str, str]:
     return result
 
 
-INT32_MAX = 2147483647
 _DIGITS = re.compile(r"-?[0-9]+")
 
 
