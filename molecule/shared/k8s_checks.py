@@ -46,10 +46,10 @@ def properties(text):
     return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
 
 
-def playbook(name, extra_vars=None, inventories=(), check=False, own_inventory=False, fails=False):
+def playbook(name, extra_vars=None, inventories=(), check=False, own_inventory=False, fails=False, limit=None):
     """Run playbooks/<name> on the scenario's inventory (plus ``inventories``; only those with
-    ``own_inventory``) with the JSON callback; fail on error (with ``fails``: on success, and
-    return the report with the failures' messages in ``failures``)."""
+    ``own_inventory``), with ``--limit limit`` when given, with the JSON callback; fail on error (with
+    ``fails``: on success, and return the report with the failures' messages in ``failures``)."""
     STATE["runs"] += 1
     varfile = os.path.join(CONF["workdir"], "k8s-vars-%d.json" % STATE["runs"])
     with open(varfile, "w") as handle:
@@ -61,6 +61,8 @@ def playbook(name, extra_vars=None, inventories=(), check=False, own_inventory=F
     cmd += ["-e", "@" + varfile, os.path.join(CONF["project"], "playbooks", name)]
     if check:
         cmd.append("--check")
+    if limit:
+        cmd += ["--limit", limit]
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1")
     started = time.monotonic()
     process = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import reassignment_exec as rx
-from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, KafkaAdminError
+from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, KafkaAdminError, admin_arguments
 from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import (
     Assignment,
     PlanningError,
@@ -212,8 +212,7 @@ def run(module: ModuleLike, admin_factory: Callable[..., KafkaAdmin] = KafkaAdmi
     validate(params)
     if params["current_assignment"] is not None:
         return offline(module)
-    admin = admin_factory(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                          listener=params["listener"], request_timeout=params["request_timeout"])
+    admin = admin_factory(params["bootstrap_servers"], **admin_arguments(params))
     with admin:
         return live(module, admin)
 

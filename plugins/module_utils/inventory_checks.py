@@ -35,8 +35,8 @@ PROPERTY_VARIABLES = ("kafka_broker_properties", "kafka_controller_properties", 
                       "kafka_connect_properties", "schema_registry_properties", "ksqldb_properties")
 # properties whose value is PEM content, which spans lines; the properties renderer escapes them
 PEM_PROPERTIES = frozenset({"ssl.keystore.key", "ssl.keystore.certificate.chain", "ssl.truststore.certificates"})
-# variables of PEM text (CA certificates to trust, written into trust stores)
-PEM_VARIABLES = frozenset({"platform_tls_extra_ca_certs"})
+# variables of PEM text (CA certificates to trust, written into trust stores; the internal CA handed over)
+PEM_VARIABLES = frozenset({"platform_tls_extra_ca_certs", "platform_tls_ca_certificate", "platform_tls_ca_key"})
 # Connect's secret files: one properties file per key, the values may be PEM content
 CONNECT_SECRETS = "kafka_connect_secrets"
 FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import Any, Callable, Collection, Iterable, Literal
+from typing import Any, Callable, Collection, Iterable, Literal, Mapping
 
 try:
     from kafka import KafkaAdminClient
@@ -22,35 +22,63 @@ except ImportError:  # pragma: no cover - reported by the modules through missin
     HAS_KAFKA = False
     KAFKA_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
-
-ADMIN_ARGUMENT_SPEC = dict(
-    bootstrap_servers=dict(type="list", elements="str", required=True),
-    security=dict(type="dict", default={}, no_log=True),
-    identity=dict(type="str", default=None),
-    listener=dict(type="str", default=None),
-    request_timeout=dict(type="int", default=30),
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import (
+    CLIENT_OPTIONS,
+    CONNECTION_ARGUMENT_SPEC,
+    ConnectionOptionError,
+    PemFiles,
+    kafka_python_config,
 )
+
+# the options every cluster module takes (module_utils/connection.py, doc fragment admin)
+ADMIN_ARGUMENT_SPEC = CONNECTION_ARGUMENT_SPEC
 
 
 class KafkaAdminError(Exception):
     """A cluster operation that failed, with a message for the operator."""
 
 
-def client_config(security: dict, listener: str | None = None, identity: str | None = None) -> dict:
-    """kafka-python keyword arguments for the admin connection described by ``security``."""
-    normalized = sec.normalize(security or {})
-    return sec.kafka_python_client_config(normalized, listener=listener, identity=identity)
+class _ClusterDefault(str):
+    """The resource name "" (the cluster-wide broker default) that kafka-python routes to broker ``via``."""
+
+    via: int
+
+    def __new__(cls, via: int) -> _ClusterDefault:
+        name = super().__new__(cls, "")
+        name.via = int(via)
+        return name
+
+    def __int__(self) -> int:
+        return self.via
+
+
+def client_config(security: dict, listener: str | None = None, identity: str | None = None,
+                  options: Mapping[str, Any] | None = None) -> dict:
+    """kafka-python keyword arguments (security settings) for the platform description ``security``
+    read as a client's, with the explicit client ``options`` (see module_utils/connection.py) over it."""
+    given = {name: None for name in CLIENT_OPTIONS}
+    given.update((name, value) for name, value in (options or {}).items() if name in given)
+    try:
+        return kafka_python_config(given, security or {}, identity, listener, PemFiles())
+    except ConnectionOptionError as exc:
+        raise KafkaAdminError(str(exc)) from exc
+
+
+def admin_arguments(params: Mapping[str, Any]) -> dict:
+    """The keyword arguments of :class:`KafkaAdmin` (after the bootstrap servers) from a module's parameters."""
+    return dict(security=params["security"], identity=params["identity"], listener=params["listener"],
+                request_timeout=params["request_timeout"], options={name: params.get(name) for name in CLIENT_OPTIONS})
 
 
 class KafkaAdmin:
     """A connection to one cluster. Use as a context manager."""
 
     def __init__(self, bootstrap_servers: Iterable[str], security: dict | None = None, identity: str | None = None,
-                 listener: str | None = None, request_timeout: int = 30, client_id: str = "kafkaops-platform") -> None:
+                 listener: str | None = None, request_timeout: int = 30, client_id: str = "kafkaops-platform",
+                 options: Mapping[str, Any] | None = None) -> None:
         if not HAS_KAFKA:
             raise KafkaAdminError("kafka-python is not installed on the control node: pip install kafka-python")
-        self._config = client_config(security or {}, listener=listener, identity=identity)
+        self._config = client_config(security or {}, listener=listener, identity=identity, options=options)
         self._bootstrap = list(bootstrap_servers)
         self._timeout_ms = int(request_timeout) * 1000
         self._client_id = client_id
@@ -69,12 +97,18 @@ class KafkaAdmin:
         while True:
             try:
                 self._admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id,
-                                               request_timeout_ms=self._timeout_ms, **self._config)
+                                               request_timeout_ms=self._timeout_ms, **self._bootstrap_timeout(), **self._config)
                 return self._admin
             except Exception as exc:  # kafka-python raises several types while brokers start
                 if deadline is None or time.monotonic() >= deadline:
                     raise KafkaAdminError("cannot connect to %s: %s" % (",".join(self._bootstrap), exc)) from exc
                 time.sleep(2)
+
+    def _bootstrap_timeout(self) -> dict:
+        """kafka-python 3 waits bootstrap_timeout_ms (30 s) for a first broker: bound it by request_timeout too."""
+        if "bootstrap_timeout_ms" in getattr(KafkaAdminClient, "DEFAULT_CONFIG", {}):
+            return {"bootstrap_timeout_ms": self._timeout_ms}
+        return {}
 
     def close(self) -> None:
         if self._admin is not None:
@@ -241,6 +275,71 @@ class KafkaAdmin:
 
         return admin._manager.run(ask).groups[0]
 
+    def group_offsets(self, group_id: str) -> dict:
+        """``{(topic, partition): offset}`` the group has committed (none for a group that does not exist)."""
+        try:
+            answer = self.raw.list_group_offsets({group_id: None}).get(group_id, {})
+        except Exception as exc:
+            raise _admin_error("read the committed offsets of group %s" % group_id, exc) from exc
+        return {(tp.topic, tp.partition): meta.offset for tp, meta in answer.items() if meta.offset >= 0}
+
+    def partition_offsets(self, partitions: Iterable[tuple[str, int]], spec: str | int) -> dict:
+        """``{(topic, partition): offset}``: the log start (``spec`` "earliest"), the log end ("latest"), or the
+        first record at or after a timestamp in ms (an int; -1 where there is none)."""
+        from kafka import TopicPartition
+        from kafka.admin import OffsetSpec
+
+        wanted = {"earliest": OffsetSpec.EARLIEST, "latest": OffsetSpec.LATEST}.get(spec, spec) if isinstance(spec, str) else spec
+        chosen = {TopicPartition(topic, partition): wanted for topic, partition in partitions}
+        if not chosen:
+            return {}
+        try:
+            answer = self.raw.list_partition_offsets(chosen)
+        except Exception as exc:
+            raise _admin_error("list partition offsets (%s)" % spec, exc) from exc
+        return {(tp.topic, tp.partition): found.offset for tp, found in answer.items()}
+
+    def alter_group_offsets(self, group_id: str, offsets: dict) -> None:
+        """Commit ``{(topic, partition): offset}`` for the group (it must have no active member)."""
+        from kafka import TopicPartition
+        from kafka.structs import OffsetAndMetadata
+
+        try:
+            answer = self.raw.alter_group_offsets(group_id, {TopicPartition(t, p): OffsetAndMetadata(o, "", -1)
+                                                             for (t, p), o in offsets.items()})
+        except Exception as exc:
+            raise _admin_error("commit offsets of group %s" % group_id, exc) from exc
+        failed = {"%s-%d" % (tp.topic, tp.partition): _error_name(error) for tp, error in answer.items()
+                  if _error_name(error) not in ("OK", "NoError")}
+        if failed:
+            raise KafkaAdminError("commit offsets of group %s: %s%s" % (
+                group_id, "; ".join("%s: %s" % item for item in sorted(failed.items())), _hint(sorted(set(failed.values())))))
+
+    def remove_group_members(self, group_id: str, members: Iterable[dict]) -> None:
+        """Make the members leave the group (KIP-345 removal: static members by instance id, others by member id)."""
+        from kafka.admin import MemberToRemove
+
+        leaving = [MemberToRemove(group_instance_id=m["group_instance_id"]) if m.get("group_instance_id")
+                   else MemberToRemove(member_id=m["member_id"]) for m in members]
+        try:
+            answer = self.raw.remove_group_members(group_id, leaving)
+        except Exception as exc:
+            raise _admin_error("remove the members of group %s" % group_id, exc) from exc
+        failed = sorted({_error_name(error) for error in (answer or {}).values()} - {"OK", "NoError", "UnknownMemberIdError"})
+        if failed:
+            raise KafkaAdminError("remove the members of group %s: %s%s" % (group_id, ", ".join(failed), _hint(failed)))
+
+    def delete_group(self, group_id: str) -> None:
+        """Delete a group and its committed offsets (Kafka refuses a group with members: NonEmptyGroup)."""
+        try:
+            answer = self.raw.delete_groups([group_id])
+        except Exception as exc:
+            raise _admin_error("delete group %s" % group_id, exc) from exc
+        # a dict in kafka-python 3.0.12, a list of pairs in its docstring
+        for _group, error in (answer.items() if isinstance(answer, dict) else answer):
+            if _error_name(error) not in ("OK", "NoError", "GroupIdNotFoundError"):
+                raise KafkaAdminError("delete group %s: %s%s" % (group_id, _error_name(error), _hint([_error_name(error)])))
+
     # -- configuration ---------------------------------------------------------------------------
     # resource_type is "topic" or "broker"; names are topic names or broker ids.
     def configs(self, resource_type: str, names: Iterable[object], sources: Collection[str] | None = None) -> dict:
@@ -256,7 +355,8 @@ class KafkaAdmin:
         try:
             # every source but Kafka's defaults: kafka-python's own default filter ("modified") also
             # leaves out what a broker's server.properties sets (STATIC_BROKER_CONFIG)
-            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), n) for n in wanted], config_filter="all")
+            answer = self.raw.describe_configs([ConfigResource(resource_type.upper(), self._resource_name(resource_type, n))
+                                                for n in wanted], config_filter="all")
         except Exception as exc:
             raise _admin_error("describe %s configs" % resource_type, exc) from exc
         found = answer.get(resource_type.lower(), {})
@@ -268,28 +368,37 @@ class KafkaAdmin:
                             and (sources is None or entry.get("config_source") in sources)}
         return result
 
-    def alter_configs(self, resource_type: str, changes: dict) -> None:
+    def alter_configs(self, resource_type: str, changes: dict, validate_only: bool = False) -> None:
         """Set and delete configs incrementally. ``changes``: ``{name: {key: value or None}}``,
         None deleting the key (back to the default). Keys Kafka does not list as dynamic (the
-        replication throttles, for example) are accepted."""
+        replication throttles, for example) are accepted. ``validate_only``: Kafka checks, changes nothing."""
         from kafka.admin import ConfigResource
 
         resources = []
         for name, entries in sorted(changes.items()):
             if entries:
-                resources.append(ConfigResource(resource_type.upper(), str(name), {
+                resources.append(ConfigResource(resource_type.upper(), self._resource_name(resource_type, str(name)), {
                     key: (("DELETE", None) if value is None else ("SET", str(value)))
                     for key, value in sorted(entries.items())}))
         if not resources:
             return
         try:
-            answer = self.raw.alter_configs(resources, raise_on_unknown=False, incremental=True)
+            answer = self.raw.alter_configs(resources, validate_only=validate_only, raise_on_unknown=False, incremental=True)
         except Exception as exc:
             raise _admin_error("alter %s configs" % resource_type, exc) from exc
         failed = ["%s: %s" % (name, _error_name(outcome))
                   for name, outcome in sorted(answer.get(resource_type.lower(), {}).items()) if outcome != "OK"]
         if failed:
             raise KafkaAdminError("alter %s configs: %s" % (resource_type, "; ".join(failed)))
+
+    def _resource_name(self, resource_type: str, name: str) -> str:
+        """The name of a config resource; the cluster-wide broker default is the broker named "".
+
+        kafka-python (3.0.12) sends a broker's configs to that broker, so it reads the name as a broker id
+        and refuses "": the default goes, as "", to the first registered broker (any broker serves it)."""
+        if resource_type.lower() != "broker" or name != "":
+            return name
+        return _ClusterDefault(self.cluster()["brokers"][0]["id"])
 
     # -- topics ------------------------------------------------------------------------------------
     def topics(self, names: Iterable[str] | None = None) -> dict:
@@ -579,6 +688,8 @@ _HINTS = {
                                        "(credentials.admin is one) or grant it ALTER and DESCRIBE on the cluster.",
     "InvalidRequestError": "Kafka refused the request as invalid; check the principal (Type:name), host and resource.",
     "UnsupportedVersionError": "The brokers are too old for this request.",
+    "UnknownMemberIdError": "The group has active members, which hold its offsets; stop its consumers first.",
+    "NonEmptyGroupError": "The group has active members; stop its consumers first.",
     "GroupAuthorizationFailedError": "The identity the module connects as may not describe the group; grant it "
                                      "DESCRIBE on the group (or use a super user).",
 }

@@ -161,8 +161,9 @@ removed:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ACL_OPERATIONS,
     ACL_PATTERN_TYPES,
@@ -176,6 +177,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
     KafkaAdmin,
     KafkaAdminError,
     acl_sort_key,
+    admin_arguments,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
@@ -287,8 +289,7 @@ def run(module, admin_factory=KafkaAdmin):
     result = dict(changed=False, acls=[], added=[], removed=[])
     if not principals:
         return result
-    admin = admin_factory(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                          listener=params["listener"], request_timeout=params["request_timeout"])
+    admin = admin_factory(params["bootstrap_servers"], **admin_arguments(params))
     with admin:
         current = []
         for principal in principals:
@@ -312,7 +313,7 @@ def main():
         acls=dict(type="list", elements="dict", default=[], options=ACL_ENTRY_SPEC),
         purge_principals=dict(type="list", elements="str", default=[]),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     try:

@@ -75,15 +75,17 @@ supported:
   sample: {"1": {min: 1, max: 30, max_name: 4.3-IV0}}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import features as ft
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
     KAFKA_IMPORT_ERROR,
     KafkaAdmin,
     KafkaAdminError,
+    admin_arguments,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
@@ -95,14 +97,13 @@ def _level(level):
 def main():
     spec = dict(ADMIN_ARGUMENT_SPEC)
     spec.update(metadata_version=dict(type="str"), target_release=dict(type="str"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     params = module.params
     changed = False
     try:
-        with KafkaAdmin(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                        listener=params["listener"], request_timeout=params["request_timeout"]) as admin:
+        with KafkaAdmin(params["bootstrap_servers"], **admin_arguments(params)) as admin:
             state = admin.features()
             finalized = state["finalized"].get(ft.FEATURE)
             supported = state["supported"].get(ft.FEATURE, {})

@@ -161,14 +161,16 @@ schema_registry:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
     KAFKA_IMPORT_ERROR,
     KafkaAdmin,
     KafkaAdminError,
+    admin_arguments,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.schema_registry import read_leader
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
@@ -183,7 +185,7 @@ def main():
         quorum=dict(type="bool", default=True),
         schema_registry_group=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     params = module.params
@@ -194,8 +196,7 @@ def main():
         progress.append("%5.1fs %s" % (time.monotonic() - start, message))
 
     try:
-        admin = KafkaAdmin(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                           listener=params["listener"], request_timeout=params["request_timeout"])
+        admin = KafkaAdmin(params["bootstrap_servers"], **admin_arguments(params))
         admin.connect(deadline=start + params["timeout"])
         with admin:
             if params["wait_healthy"]:

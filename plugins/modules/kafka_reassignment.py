@@ -231,7 +231,7 @@ log:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment_runner import (
     RUN_ERRORS,
@@ -240,6 +240,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils._reassignment_ru
     run,
     stop_on_signals,
 )
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
@@ -249,10 +250,10 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exe
 
 # How the options combine. An option counts as given when the task names it (even as null), so a
 # playbook leaves one out with default(omit). The runner's validate() checks what a spec cannot
-# state: ranges, an empty bootstrap_servers, and state=cancelled with current_assignment.
+# state: ranges, an empty bootstrap_servers, and state=cancelled with current_assignment. Without
+# current_assignment the bootstrap servers are required (or KAFKA_BOOTSTRAP_SERVERS).
 PLANNING_OPTIONS = ("brokers", "remove_brokers", "replication_factors", "max_moves")
 MUTUALLY_EXCLUSIVE = [("assignment", "current_assignment")] + [("assignment", name) for name in PLANNING_OPTIONS]
-REQUIRED_ONE_OF = [("bootstrap_servers", "current_assignment")]
 REQUIRED_BY = {"current_assignment": ("brokers",)}
 
 
@@ -281,8 +282,8 @@ def argument_spec() -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE,
-                           required_one_of=REQUIRED_ONE_OF, required_by=REQUIRED_BY, supports_check_mode=True)
+    module = KafkaModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE, required_by=REQUIRED_BY,
+                         offline=lambda params: params["current_assignment"] is not None, supports_check_mode=True)
     if not HAS_KAFKA and module.params["current_assignment"] is None:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     stop_on_signals()

@@ -132,15 +132,17 @@ progress:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import restart_gate as gate
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
     KAFKA_IMPORT_ERROR,
     KafkaAdmin,
     KafkaAdminError,
+    admin_arguments,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
@@ -157,7 +159,7 @@ def main():
         caught_up_ms=dict(type="int", default=gate.DEFAULT_CAUGHT_UP_MS),
         timeout=dict(type="int", default=300),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     params = module.params
@@ -170,8 +172,7 @@ def main():
     what = "%s restarting node %d" % (params["phase"], params["node_id"])
     admin = None
     try:
-        admin = KafkaAdmin(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                           listener=params["listener"], request_timeout=params["request_timeout"])
+        admin = KafkaAdmin(params["bootstrap_servers"], **admin_arguments(params))
 
         def check():
             try:

@@ -85,14 +85,16 @@ consume_seconds:
 import time
 import uuid
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
     KAFKA_IMPORT_ERROR,
     KafkaAdmin,
     KafkaAdminError,
+    admin_arguments,
     client_config,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
@@ -105,11 +107,12 @@ except ImportError:  # reported through HAS_KAFKA
 
 
 def round_trip(params, deadline):
-    config = client_config(params["security"], listener=params["listener"], identity=params["identity"])
+    arguments = admin_arguments(params)
+    config = client_config(arguments["security"], listener=arguments["listener"], identity=arguments["identity"],
+                           options=arguments["options"])
     config["bootstrap_servers"] = params["bootstrap_servers"]
     topic = params["topic_prefix"] + uuid.uuid4().hex[:10]
-    admin = KafkaAdmin(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                       listener=params["listener"], request_timeout=params["request_timeout"])
+    admin = KafkaAdmin(params["bootstrap_servers"], **arguments)
     admin.connect(deadline=deadline)
     try:
         admin.raw.create_topics([NewTopic(topic, num_partitions=params["partitions"],
@@ -168,7 +171,7 @@ def main():
         topic_prefix=dict(type="str", default="kafkaops-smoke-"),
         timeout=dict(type="int", default=120),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     params = module.params

@@ -113,6 +113,24 @@ seealso:
 """
 
 EXAMPLES = r"""
+# On any cluster (Amazon MSK, Confluent Cloud, Strimzi...): the connection set once with module_defaults
+# (on a block, or a play); every option can also come from a KAFKA_* environment variable (an AWX credential)
+- name: Topics of the billing team
+  module_defaults:
+    group/kafkaops.platform.kafka:
+      bootstrap_servers: ["b-1.kafka.example.com:9096", "b-2.kafka.example.com:9096"]
+      security_protocol: SASL_SSL
+      sasl_mechanism: SCRAM-SHA-512
+      sasl_username: billing-admin
+      sasl_password: "{{ vault_billing_admin_password }}"
+  delegate_to: localhost
+  block:
+    - name: Create the invoices topic
+      kafkaops.platform.kafka_topic:
+        name: invoices
+        partitions: 6
+        replication_factor: 3
+
 - name: Create the orders topic
   kafkaops.platform.kafka_topic:
     bootstrap_servers: "{{ kafka_bootstrap_servers }}"
@@ -267,14 +285,17 @@ replication_factor_change:
 import re
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.kafkaops.platform.plugins.module_utils import config_values as cv
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
     KAFKA_IMPORT_ERROR,
     KafkaAdmin,
     KafkaAdminError,
+    admin_arguments,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment import PlanningError, plan_reassignment
 from ansible_collections.kafkaops.platform.plugins.module_utils.reassignment_exec import (
@@ -289,7 +310,6 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.security import 
 TOPIC_SOURCE = "DYNAMIC_TOPIC_CONFIG"
 MAX_NAME_LENGTH = 249
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]+")
-_CONFIG_KEY = re.compile(r"[a-z0-9]+(\.[a-z0-9]+)*")
 
 
 class TopicError(ValueError):
@@ -321,39 +341,19 @@ def validate(params):
 
 
 def config_value(key, value):
-    """``value`` as the text Kafka stores and reports, or None (delete the key)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower()  # a boolean templated into text ("True")
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        items = []
-        for item in value:
-            if isinstance(item, (list, tuple, dict)) or item is None:
-                raise TopicError("configs.%s: a list value holds plain values only, got %r" % (key, item))
-            items.append(config_value(key, item))
-        return ",".join(items)
-    raise TopicError("configs.%s: %r is not a config value; give a string, number, boolean, list, or null to "
-                     "delete the key" % (key, value))
+    """``value`` as the text Kafka stores and reports, or None (delete the key); raises TopicError."""
+    try:
+        return cv.config_value(key, value)
+    except cv.ConfigValueError as exc:
+        raise TopicError(str(exc)) from None
 
 
 def normalize_configs(configs):
     """``{key: text or None}`` from the O(configs) option, keys checked; raises TopicError."""
-    result = {}
-    for key, value in sorted((configs or {}).items()):
-        if not isinstance(key, str) or not _CONFIG_KEY.fullmatch(key):
-            message = ("configs: %r does not look like a Kafka topic config key; keys are lower-case words joined "
-                       "by dots, like retention.ms or cleanup.policy" % (key,))
-            guess = str(key).strip().lower().replace("_", ".").replace("-", ".")
-            if guess != key and _CONFIG_KEY.fullmatch(guess):
-                message += " (did you mean %s?)" % guess
-            raise TopicError(message)
-        result[key] = config_value(key, value)
-    return result
+    try:
+        return cv.normalize_configs(configs)
+    except cv.ConfigValueError as exc:
+        raise TopicError(str(exc)) from None
 
 
 def check_brokers(replication_factor, live_brokers):
@@ -575,8 +575,7 @@ def run(module, admin_factory=None):
     validate(params)
     name = params["name"]
     desired_configs = normalize_configs(params["configs"]) if params["state"] == "present" else {}
-    admin = admin_factory(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                          listener=params["listener"], request_timeout=params["request_timeout"])
+    admin = admin_factory(params["bootstrap_servers"], **admin_arguments(params))
     with admin:
         current = read_topic(admin, name, params["replication_factor"] if params["state"] == "present" else None)
         changes = plan_changes(current, params, desired_configs)
@@ -617,7 +616,7 @@ def main():
         throttle=dict(type="int"),
         timeout=dict(type="int", default=3600),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     try:

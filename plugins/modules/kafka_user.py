@@ -139,8 +139,9 @@ deleted:
   returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
     ADMIN_ARGUMENT_SPEC,
     HAS_KAFKA,
@@ -148,6 +149,7 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin impo
     SCRAM_MECHANISMS,
     KafkaAdmin,
     KafkaAdminError,
+    admin_arguments,
 )
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
@@ -227,8 +229,7 @@ def run(module, admin_factory=KafkaAdmin):
     validate(params)
     mechanisms = mechanisms_of(params["mechanisms"])
     name = params["name"]
-    admin = admin_factory(params["bootstrap_servers"], security=params["security"], identity=params["identity"],
-                          listener=params["listener"], request_timeout=params["request_timeout"])
+    admin = admin_factory(params["bootstrap_servers"], **admin_arguments(params))
     with admin:
         current = admin.scram_users().get(name, [])
         changes = plan(current, params["state"], mechanisms, params["iterations"], params["update_password"])
@@ -257,8 +258,8 @@ def main():
         iterations=dict(type="int", default=MIN_ITERATIONS),
         update_password=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
-                           required_if=[("state", "present", ["password"])])
+    module = KafkaModule(argument_spec=spec, supports_check_mode=True,
+                         required_if=[("state", "present", ["password"])])
     if not HAS_KAFKA:
         module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
     try:

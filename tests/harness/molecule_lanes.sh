@@ -74,9 +74,11 @@ run_job() {
     return 0
   fi
   echo "=== lane $lane: $job FAILED after $((SECONDS - started)) s" | tee "$logdir/$job.result"
-  # the few lines that say why, repeated under the summary: a CI console often keeps only its tail
+  # the few lines that say why (a failed task's message with it), repeated under the summary: a CI console
+  # often keeps only its tail
   sed -E 's/\x1b\[[0-9;]*m//g; s/^ *│ ?//; s/^ *"//; s/\\n/\n/g' "$logdir/$job.log" \
-    | grep -aE '^E  +[^ ]|^FAILED |CRITICAL|^\*  =>|fatal: \[' | grep -av 'glob failed' | head -n 6 | cut -c1-400 \
+    | grep -aE -A3 '^E  +[^ ]|^FAILED |CRITICAL|^\*  =>|fatal: \[' | grep -aE '^E  +[^ ]|^FAILED |CRITICAL|^\*  =>|fatal: \[|msg|failed' \
+    | grep -av 'glob failed' | head -n 12 | cut -c1-600 \
     | sed "s/^/=== $job: why: /" >>"$logdir/$job.result" || true
   # molecule's clean-up after a failure pushes the failure itself out of the log's tail
   echo "=== $job: the log's failure lines (task failures, failed tests, errors):"

@@ -56,7 +56,8 @@ def load_cases():
     for path in sorted(glob.glob(os.path.join(CORPUS, "*.yml"))):
         with open(path, encoding="utf-8") as handle:
             case = yaml.safe_load(handle)
-        assert set(case) == {"description", "expect", "inventory"}, "%s: keys must be description, expect, inventory" % path
+        assert {"description", "expect", "inventory"} <= set(case) <= {"description", "expect", "inventory", "limit"}, \
+            "%s: keys must be description, expect, inventory (and limit)" % path
         assert set(case["inventory"]) <= {"group_vars", "hosts", "controllers", "brokers", "zookeeper", "services"}, path
         case["id"] = os.path.basename(path)[:-4]
         cases.append(case)
@@ -104,7 +105,8 @@ def run_site(case, work):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(ROOT, "tests", "harness", "ansible_plugins", "connection"))
-    result = subprocess.run(["ansible-playbook", "-i", inventory(case, work), "kafkaops.platform.site"], env=env,
+    limit = ["--limit", case["limit"]] if case.get("limit") else []
+    result = subprocess.run(["ansible-playbook", "-i", inventory(case, work), "kafkaops.platform.site"] + limit, env=env,
                             capture_output=True, text=True, timeout=600, check=False, cwd=work)
     return result.returncode, result.stdout + result.stderr
 

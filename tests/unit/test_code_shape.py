@@ -48,3 +48,14 @@ def test_allowlist_is_current():
              for path in _sources() for name, _line, length in _functions(path)}
     stale = [key for key in LONG_FUNCTIONS if found.get(key, 0) <= MAX_FUNCTION_LINES]
     assert not stale, "remove from LONG_FUNCTIONS: %s" % ", ".join(stale)
+
+
+def test_the_kafka_action_group_lists_exactly_the_modules_that_take_the_connection_options():
+    """module_defaults for group/kafkaops.platform.kafka must reach every module built on KafkaModule, and
+    only those (an option a module does not take would fail every task of the group)."""
+    import yaml
+
+    runtime = yaml.safe_load((PLUGINS.parent / "meta" / "runtime.yml").read_text())
+    connected = sorted(path.stem for path in (PLUGINS / "modules").glob("*.py") if "KafkaModule(" in path.read_text())
+    assert connected, "no module is built on KafkaModule"
+    assert sorted(runtime["action_groups"]["kafka"]) == connected

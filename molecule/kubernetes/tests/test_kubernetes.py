@@ -5,7 +5,7 @@
 1. the objects in the API server have the content the inventory asks for (StatefulSet, Services,
    NodePorts matching the advertised listeners, PDB, NetworkPolicy, ServiceMonitor, PVCs bound,
    pods scheduled across zones and ready under kwok, the namespace enforcing the restricted Pod
-   Security Standard);
+   Security Standard); a Limit of one broker (an AWX job's) is refused before anything changes;
 2. the rendered objects validate against the OpenAPI schemas of the oldest and newest supported
    Kubernetes versions;
 3. day 2: a property change with the admin client on, against a real KRaft cluster on loopback
@@ -58,6 +58,18 @@ def test_statefulset_matches_the_inventory():
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 1000
     assert pod["initContainers"][0]["image"] == "docker.io/bitnami/jmx-exporter:1.1.0"
     assert container["readinessProbe"]["tcpSocket"]["port"] == 9091
+
+
+def test_a_limit_that_leaves_out_part_of_a_group_is_refused_before_anything_changes():
+    """An AWX job's Limit of one broker: the StatefulSet would be rebuilt from one host (replicas 1)."""
+    before = objects("apps/v1", "StatefulSet")[STS]
+    report = playbook("site.yml", limit="kafka-1", fails=True)
+    messages = [message for _task, _host, message in report["failures"]]
+    assert any("The Limit of this run leaves out kafka-2, kafka-3, of a group it includes: every group is a StatefulSet"
+               in (m or "") for m in messages), report["failures"]
+    after = objects("apps/v1", "StatefulSet")[STS]
+    assert after["spec"]["replicas"] == 3
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
 
 def test_pods_are_ready_spread_over_zones_with_bound_volumes():

@@ -1,6 +1,8 @@
 """The security scenario's promises, checked with real clients and on the real hosts."""
+import json
 import os
 import re
+import stat
 import subprocess
 import time
 import uuid
@@ -8,7 +10,16 @@ import uuid
 import pytest
 import testinfra
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import (
+    ACLFilter,
+    ACLOperation,
+    ACLPermissionType,
+    ACLResourcePatternType,
+    NewTopic,
+    ResourcePatternFilter,
+    ResourceType,
+    UserScramCredentialDeletion,
+)
 from kafka.errors import KafkaError, TopicAuthorizationFailedError
 
 
@@ -145,26 +156,66 @@ def _changed_tasks(output):
     return changed
 
 
-def test_second_run_changes_nothing_and_prints_no_secret_at_vvv(expected, tmp_path):
-    """Run the whole deployment again with --diff at -vvv: nothing may change, not one secret may be printed.
+def _site_env(expected):
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
+                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
+                # the scenario's inventory reads these (archive and CA locations)
+                MOLECULE_PROJECT_DIRECTORY=expected["project_dir"],
+                MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])))
+
+
+def _ca_dir(expected):
+    return os.path.dirname(expected["security"]["tls"]["ca_file"])
+
+
+def test_a_run_without_the_ca_that_signed_the_hosts_stops_before_anything_changes(expected, tmp_path):
+    """A fresh AWX execution environment: the CA directory is empty. The run must not make a new CA."""
+    empty = tmp_path / "no-ca"
+    empty.mkdir()
+    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "-e", "platform_tls_ca_dir=%s" % empty,
+                          "kafkaops.platform.site"], env=_site_env(expected), capture_output=True, text=True,
+                         timeout=900, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0, output[-3000:]
+    hosts = sorted(expected["hosts"])
+    flat = re.sub(r"\s+", " ", output)  # the YAML callback folds long messages over lines
+    assert re.search(r"%s hold\(s\) certificates from an internal CA, but %s has no CA key"
+                     % (re.escape(", ".join(hosts)), re.escape(str(empty))), flat), output[-3000:]
+    assert os.listdir(empty) == [], "the refused run wrote into the CA directory"
+    assert _changed_tasks(output) == []
+
+
+def test_second_run_with_the_ca_from_variables_changes_no_host_and_prints_no_secret_at_vvv(expected, tmp_path):
+    """Run the whole deployment again with --diff at -vvv, the CA handed over in variables (as an AWX credential
+    does) into an empty CA directory: no host may change, not one secret - the CA key included - may be printed.
 
     This is the scenario's idempotence check (molecule's own idempotence step would run site.yml once
-    more for the same answer), and it shows every argument, result and diff ansible would print."""
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
-               # the scenario's inventory reads these (archive and CA locations)
-               MOLECULE_PROJECT_DIRECTORY=expected["project_dir"],
-               MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])))
-    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--diff", "-vvv",
-                          "kafkaops.platform.site"], env=env, capture_output=True, text=True, timeout=900,
+    more for the same answer), and it shows every argument, result and diff ansible would print. The only
+    changes allowed are the control node's copies of the CA and its trust bundle in the new directory."""
+    with open(os.path.join(_ca_dir(expected), "ca.key")) as handle:
+        ca_key = handle.read()
+    with open(os.path.join(_ca_dir(expected), "ca.crt")) as handle:
+        ca_certificate = handle.read()
+    fresh = tmp_path / "job-ca"
+    variables = tmp_path / "ca-vars.json"
+    variables.write_text(json.dumps({"platform_tls_ca_dir": str(fresh), "platform_tls_ca_key": ca_key,
+                                     "platform_tls_ca_certificate": ca_certificate}))
+    variables.chmod(0o600)
+    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--diff", "-vvv", "-e", "@%s" % variables,
+                          "kafkaops.platform.site"], env=_site_env(expected), capture_output=True, text=True, timeout=900,
                          check=False)
     output = run.stdout + run.stderr
     (tmp_path / "vvv.log").write_text(output)
     assert run.returncode == 0, output[-3000:]
-    recap = output[output.index("PLAY RECAP"):]
-    assert re.findall(r"changed=(\d+)", recap), recap
-    assert set(re.findall(r"changed=(\d+)", recap)) == {"0"}, "changed on a second run: %s" % _changed_tasks(output)
-    for secret in expected["secrets"]:
+    assert "PLAY RECAP" in output
+    changed = _changed_tasks(output)
+    allowed = ("Create the CA directory", "Write the CA from the variables into the CA directory",
+               "Write the control node's trust bundle (the CA and any extra trusted CAs, for the admin client)")
+    assert changed and all(entry.split(": [")[0].split(" : ")[-1] in allowed for entry in changed), \
+        "changed on a second run: %s" % changed
+    assert (fresh / "ca.key").read_text() == ca_key.strip() + "\n"
+    assert stat.S_IMODE((fresh / "ca.key").stat().st_mode) == 0o600
+    for secret in list(expected["secrets"]) + [ca_key.strip().splitlines()[1]]:
         assert secret not in output, "a secret appears in the -vvv output (see %s)" % (tmp_path / "vvv.log")
 
 
@@ -201,3 +252,113 @@ def test_application_user_is_denied_outside_its_prefix(client_config, expected, 
             producer.send(topic, b"not-mine").get(timeout=15)
     finally:
         producer.close()
+
+
+USER_PLAYBOOK = """
+# written as a user of the collection would: the connection is set once per play
+- name: Client options set once, for the whole kafka group
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    group/kafkaops.platform.kafka:
+      bootstrap_servers: "{{ user_bootstrap }}"
+      security_protocol: SASL_SSL
+      sasl_mechanism: SCRAM-SHA-512
+      sasl_username: admin
+      sasl_password: "{{ security_admin_password }}"
+      ssl_ca: "{{ user_ca }}"
+  tasks:
+    - name: A topic
+      kafkaops.platform.kafka_topic: {name: "{{ user_prefix }}-options", partitions: 2, replication_factor: 3}
+    - name: A SCRAM user
+      kafkaops.platform.kafka_user: {name: "{{ user_prefix }}-user", password: "{{ user_password }}"}
+    - name: Its ACLs
+      kafkaops.platform.kafka_acl:
+        acls:
+          - {principal: "User:{{ user_prefix }}-user", resource_type: topic, resource_name: "{{ user_prefix }}-",
+             pattern_type: prefixed, operations: [read, describe]}
+    - name: A broker that does not answer, to see the error
+      kafkaops.platform.kafka_topic: {name: "{{ user_prefix }}-never", bootstrap_servers: "{{ user_dead }}", request_timeout: 3}
+      register: user_dead_result
+      failed_when: "'cannot connect to ' ~ user_dead not in user_dead_result.msg"
+
+- name: The inventory's own platform_security (internal CA on), read as a client's
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    group/kafkaops.platform.kafka:
+      bootstrap_servers: "{{ user_bootstrap }}"
+      security: "{{ platform_security }}"
+      identity: admin
+      ssl_ca: "{{ user_ca }}"
+  tasks:
+    - name: A topic through the platform description
+      kafkaops.platform.kafka_topic: {name: "{{ user_prefix }}-description", partitions: 1, replication_factor: 3}
+
+- name: KAFKA_* environment variables only, as an AWX credential sets them
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: A topic with no connection option at all
+      kafkaops.platform.kafka_topic: {name: "{{ user_prefix }}-environment", partitions: 1, replication_factor: 3}
+"""
+
+
+def test_a_user_playbook_sets_the_connection_once_and_prints_ports_but_no_secret(client_config, expected, tmp_path):
+    """kafka_topic, kafka_user and kafka_acl from a user's playbook: client options through module_defaults of
+    group kafkaops.platform.kafka, the inventory's platform_security as it is written, and KAFKA_* variables.
+    At -vvv the output shows the listeners' ports and protocols in clear and no secret."""
+    prefix = "user-%s" % uuid.uuid4().hex[:6]
+    ca = expected["security"]["tls"]["ca_file"]
+    dead = expected["bootstrap_servers"][0].rsplit(":", 1)[0] + ":9"
+    (tmp_path / "user.yml").write_text(USER_PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
+               MOLECULE_PROJECT_DIRECTORY=expected["project_dir"],
+               MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])),
+               KAFKA_BOOTSTRAP_SERVERS=",".join(expected["bootstrap_servers"]), KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+               KAFKA_SASL_MECHANISM="SCRAM-SHA-512", KAFKA_SASL_USERNAME="admin",
+               KAFKA_SASL_PASSWORD=expected["security"]["credentials"]["admin"]["password"], KAFKA_SSL_CA=ca)
+    user_password = "Pb-s3cret-%s" % uuid.uuid4().hex[:8]
+    extra = {"user_prefix": prefix, "user_bootstrap": expected["bootstrap_servers"], "user_ca": ca, "user_dead": dead,
+             "user_password": user_password}
+    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "-vvv", "-e", json.dumps(extra),
+                          str(tmp_path / "user.yml")], env=env, capture_output=True, text=True, timeout=600, check=False,
+                         cwd=str(tmp_path))
+    output = run.stdout + run.stderr
+    (tmp_path / "user-vvv.log").write_text(output)
+    admin = KafkaAdminClient(**client_config)
+    try:
+        assert run.returncode == 0, output[-3000:]
+        topics = set(admin.list_topics())
+        made = {prefix + "-options", prefix + "-description", prefix + "-environment"}
+        assert made <= topics, sorted(t for t in topics if t.startswith(prefix))
+        entry = admin.describe_user_scram_credentials([prefix + "-user"])[prefix + "-user"]
+        assert not entry.get("error") and entry["credential_infos"], entry
+        acls, _error = admin.describe_acls(_acls_of("User:%s-user" % prefix))
+        assert sorted(a.operation.name for a in acls) == ["DESCRIBE", "READ"], acls
+        assert "cannot connect to %s" % dead in re.sub(r"\s+", " ", output)
+        assert re.search(r"port\"?: 9092\b", output) and "SASL_SSL" in output, "ports and protocols must show in clear"
+        for secret in expected["secrets"] + [user_password]:
+            assert secret not in output, "a secret appears in the -vvv output (see %s)" % (tmp_path / "user-vvv.log")
+    finally:
+        names = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if names:
+            admin.delete_topics(names)
+        admin.delete_acls([_acls_of("User:%s-user" % prefix)])
+        admin.alter_user_scram_credentials([UserScramCredentialDeletion(prefix + "-user", "SCRAM-SHA-512")])
+        admin.close()
+
+
+def _acls_of(principal):
+    return ACLFilter(principal=principal, host=None, operation=ACLOperation.ANY, permission_type=ACLPermissionType.ANY,
+                     resource_pattern=ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY))

@@ -68,15 +68,25 @@ def client_properties(description: Any, client: str, listener: Optional[str] = N
     return {"ksql.streams." + key: value for key, value in base.items()}
 
 
+SUPPLIED_PARTS = ("sasl", "ca", "certificate")
+
+
 def kafka_python_client_config(description: Any, listener: Optional[str] = None, identity: Any = None,
-                               host: Optional[str] = None) -> Dict[str, Any]:
+                               host: Optional[str] = None, supplied: Tuple[str, ...] = ()) -> Dict[str, Any]:
     """Keyword arguments for kafka-python (3.x) clients: security settings only.
 
+    The description is read as a client's (see :func:`normalize` with ``client=True``).
     Defaults to ``admin_listener`` and ``credentials.admin``. kafka-python reads PEM
     files only: the CA comes from ``tls.ca_file`` (or a PEM truststore path) and an mTLS
     identity needs a PEM keystore file holding the certificate chain and private key.
+    ``supplied`` names the parts (of :data:`SUPPLIED_PARTS`) the caller gives itself - SASL
+    login, CA, client certificate: the description is neither asked for them nor used for them.
     """
-    sec, chosen, resolved, mechanism = _client_context(description, listener, identity, "admin", "kafka-python")
+    unknown = [part for part in supplied if part not in SUPPLIED_PARTS]
+    if unknown:
+        fail("supplied", "unknown parts %s; use %s" % (", ".join(unknown), ", ".join(SUPPLIED_PARTS)))
+    sec, chosen, resolved, mechanism = _client_context(description, listener, identity, "admin", "kafka-python",
+                                                       client=True, supplied=supplied)
     config: Dict[str, Any] = {"security_protocol": chosen["protocol"]}
     if mechanism is not None:
         if mechanism == "OAUTHBEARER":
@@ -86,15 +96,16 @@ def kafka_python_client_config(description: Any, listener: Optional[str] = None,
         config["sasl_mechanism"] = mechanism
         if mechanism == "GSSAPI":
             config["sasl_kerberos_service_name"] = sec["kerberos"]["service_name"] if sec["kerberos"] else "kafka"
-        else:
+        elif "sasl" not in supplied:
             config["sasl_plain_username"] = resolved["username"] if resolved else None
             config["sasl_plain_password"] = resolved["password"] if resolved else None
     if chosen["protocol"] in TLS_PROTOCOLS:
-        config.update(_kafka_python_tls(sec, chosen, resolved, host))
+        config.update(_kafka_python_tls(sec, chosen, resolved, host, supplied))
     return config
 
 
-def _kafka_python_tls(sec: Canonical, chosen: Listener, resolved: Optional[Identity], host: Optional[str]) -> Dict[str, Any]:
+def _kafka_python_tls(sec: Canonical, chosen: Listener, resolved: Optional[Identity], host: Optional[str],
+                      supplied: Tuple[str, ...] = ()) -> Dict[str, Any]:
     """kafka-python's TLS arguments: hostname check, the PEM CA file and an mTLS identity's PEM file."""
     config: Dict[str, Any] = {"ssl_check_hostname": sec["tls"]["endpoint_identification"]}
     _keystore, truststore = effective_tls(sec, chosen)
@@ -102,12 +113,13 @@ def _kafka_python_tls(sec: Canonical, chosen: Listener, resolved: Optional[Ident
     if chosen["tls"] and chosen["tls"]["truststore"] is not None:
         own = chosen["tls"]["truststore"]
         ca_file = own["path"] if own["type"] == "PEM" and own["path"] else None
-    if truststore is not None and ca_file is None:
-        fail(ROOT + ".tls.ca_file", "kafka-python reads a PEM CA file only, and the truststore of %s is %s; "
-                                    "set tls.ca_file to a PEM bundle of the same CA" % (chosen["name"], describe_store(truststore)))
-    if ca_file is not None:
-        config["ssl_cafile"] = substitute(ca_file, host, ROOT + ".tls.ca_file")
-    if "mtls" in chosen["authentication"] and resolved is not None:
+    if "ca" not in supplied:
+        if truststore is not None and ca_file is None:
+            fail(ROOT + ".tls.ca_file", "kafka-python reads a PEM CA file only, and the truststore of %s is %s; "
+                                        "set tls.ca_file to a PEM bundle of the same CA" % (chosen["name"], describe_store(truststore)))
+        if ca_file is not None:
+            config["ssl_cafile"] = substitute(ca_file, host, ROOT + ".tls.ca_file")
+    if "mtls" in chosen["authentication"] and resolved is not None and "certificate" not in supplied:
         keystore = resolved["keystore"]
         if keystore["type"] != "PEM" or keystore["path"] is None:
             fail("identity.keystore", "kafka-python needs a PEM file holding the certificate chain and private key, got %s"
@@ -137,9 +149,12 @@ def _resolve_identity(sec: Canonical, identity: Any, path: str = "identity") -> 
 
 
 def _client_context(description: Any, client_listener: Optional[str], identity: Any, default_identity: Optional[str],
-                    purpose: str) -> Tuple[Canonical, Listener, Optional[Identity], Optional[str]]:
-    """The canonical form, the listener to connect to, the identity and the SASL mechanism it uses."""
-    sec = normalize(description)
+                    purpose: str, client: bool = False,
+                    supplied: Tuple[str, ...] = ()) -> Tuple[Canonical, Listener, Optional[Identity], Optional[str]]:
+    """The canonical form, the listener to connect to, the identity and the SASL mechanism it uses;
+    ``client`` reads the description as a client-only one (see :func:`normalize`); the parts in
+    ``supplied`` (see :func:`kafka_python_client_config`) are not asked of the identity."""
+    sec = normalize(description, client=client)
     name = client_listener
     if name is None:
         name = sec["admin_listener"] if default_identity == "admin" else sec["client_listener"]
@@ -152,13 +167,15 @@ def _client_context(description: Any, client_listener: Optional[str], identity: 
     resolved = _resolve_identity(sec, identity)
     mechanism = None
     mechanisms = sasl_mechanisms(listener)
-    if mechanisms:
+    if mechanisms and "sasl" in supplied:
+        mechanism = mechanisms[0]
+    elif mechanisms:
         usable = [m for m in mechanisms if has_material(resolved, m)]
         if not usable:
             fail("identity", "%s on listener %s needs an identity with %s (listener mechanisms: %s)"
                  % (purpose, name, " or ".join(sorted(set(MECHANISM_NEEDS[m] for m in mechanisms))), ", ".join(mechanisms)))
         mechanism = usable[0]
-    if "mtls" in listener["authentication"] and (resolved is None or resolved["keystore"] is None):
+    if "mtls" in listener["authentication"] and "certificate" not in supplied and (resolved is None or resolved["keystore"] is None):
         fail("identity", "%s on listener %s needs an identity with a keystore (the listener uses mtls)" % (purpose, name))
     return sec, listener, resolved, mechanism
 

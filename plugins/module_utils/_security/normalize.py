@@ -41,16 +41,22 @@ TOP_KEYS = ("listeners", "inter_broker_listener", "controller_listener", "client
             "tls", "authorizer", "principal_mapping", "kerberos", "oauthbearer", "credentials", "zookeeper")
 
 
-def normalize(description: Any) -> Canonical:
+def normalize(description: Any, client: bool = False) -> Canonical:
     """Validate a security description and return its canonical form.
 
     ``None`` or ``{}`` mean :data:`DEFAULT_SECURITY`. Keys that are absent take their
     defaults; every key of the canonical form is present. Raises
     :class:`SecurityConfigError` naming the offending key.
+
+    ``client=True`` reads the description as a client does (the modules' ``security``
+    option): the listeners it connects to, their protocols and mechanisms, the CA and the
+    credentials. What only the servers need is not asked for: a controller listener, server
+    key stores, the brokers' and controllers' own credentials, Kerberos and OAuth validation
+    settings, an authenticated inter-broker listener for the authorizer.
     """
     raw = as_mapping(description, ROOT, TOP_KEYS)
     sec: Dict[str, Any] = {"listeners": _parse_listeners(raw.get("listeners", DEFAULT_SECURITY["listeners"]))}
-    _name_listener_roles(raw, sec)
+    _name_listener_roles(raw, sec, client)
     sec["tls"] = parse_tls(raw.get("tls"), ROOT + ".tls")
     sec["authorizer"] = parse_authorizer(raw.get("authorizer"), ROOT + ".authorizer")
     sec["principal_mapping"] = parse_principal_mapping(raw.get("principal_mapping"), ROOT + ".principal_mapping")
@@ -58,6 +64,8 @@ def normalize(description: Any) -> Canonical:
     sec["oauthbearer"] = parse_oauthbearer(raw.get("oauthbearer"), ROOT + ".oauthbearer")
     sec["credentials"] = parse_credentials(raw.get("credentials"), ROOT + ".credentials")
     sec["zookeeper"] = parse_zookeeper(raw.get("zookeeper"), ROOT + ".zookeeper", sec["tls"])
+    if client:
+        return sec
 
     _check_tls_material(sec)
     _check_sasl(sec)
@@ -85,12 +93,19 @@ def _parse_listeners(value: Any) -> List[Listener]:
     return listeners
 
 
-def _name_listener_roles(raw: Dict[str, Any], sec: Dict[str, Any]) -> None:
-    """Set the controller, inter-broker, client and admin listeners of ``sec`` (defaults filled in)."""
+def _name_listener_roles(raw: Dict[str, Any], sec: Dict[str, Any], client: bool = False) -> None:
+    """Set the controller, inter-broker, client and admin listeners of ``sec`` (defaults filled in).
+
+    For a client (``client=True``) a default that names no defined listener is dropped: the
+    controller listener becomes ``None`` and the inter-broker one the first other listener.
+    """
     listeners = sec["listeners"]
     known = [lsn["name"] for lsn in listeners]
 
     def reference(key: str, default: Any, allow_null: bool = False) -> Any:
+        if client and key not in raw and default not in known:
+            others = [name for name in known if name != sec.get("controller_listener")]
+            default = None if allow_null else (others or known)[0]
         value = raw.get(key, default)
         if value is None and allow_null:
             return None

@@ -139,7 +139,7 @@ def test_alter_configs_sets_and_deletes_incrementally(admin):
     FakeClient.answers["alter_configs"] = {"broker": {"1": "OK"}}
     admin.alter_configs("broker", {1: {"b": None, "a": 5}, 2: {}})
     (name, (resources,), kwargs), = FakeClient.requests
-    assert name == "alter_configs" and kwargs == {"raise_on_unknown": False, "incremental": True}
+    assert name == "alter_configs" and kwargs == {"validate_only": False, "raise_on_unknown": False, "incremental": True}
     assert [(r.name, r.configs) for r in resources] == [("1", {"a": ("SET", "5"), "b": ("DELETE", None)})]
     admin.alter_configs("broker", {})
     assert len(FakeClient.requests) == 1

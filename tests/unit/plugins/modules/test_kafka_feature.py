@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import CLIENT_OPTIONS
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_feature
@@ -95,7 +96,7 @@ def test_read_only_reports_the_finalized_level_and_each_broker(admin):
     assert "downgrade" not in result
     assert updates(admin) == []
     assert admin.log[0] == ("init", ["b1:9092"], {"security": {"listeners": []}, "identity": "admin", "listener": None,
-                                                  "request_timeout": 12})
+                                                  "request_timeout": 12, "options": dict.fromkeys(CLIENT_OPTIONS)})
     assert admin.log[-1] == ("close",)
 
 
@@ -279,7 +280,7 @@ def test_missing_kafka_python(admin, monkeypatch):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ({}, "missing required arguments: bootstrap_servers"),
+    ({}, "no bootstrap servers: set bootstrap_servers"),
     ({"bootstrap_servers": ["b1:9092"], "bogus": 1}, "Unsupported parameters"),
 ])
 def test_argument_errors(admin, arguments, message):

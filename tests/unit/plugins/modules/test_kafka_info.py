@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import CLIENT_OPTIONS
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_info
@@ -111,7 +112,8 @@ def test_describes_the_cluster(admin):
     assert result["quorum"] == QUORUM
     assert result["progress"] == []
     assert admin.log[0] == ("init", ["b1:9092", "b2:9092"], {"security": {"listeners": []}, "identity": "admin",
-                                                             "listener": None, "request_timeout": 15})
+                                                             "listener": None, "request_timeout": 15,
+                                                             "options": dict.fromkeys(CLIENT_OPTIONS)})
     assert ("health", [1, 2]) in admin.log
     assert admin.log[-1] == ("close",)
 
@@ -181,7 +183,7 @@ def test_missing_kafka_python(admin, monkeypatch):
 
 
 @pytest.mark.parametrize("args,message", [
-    ({}, "missing required arguments: bootstrap_servers"),
+    ({}, "no bootstrap servers: set bootstrap_servers"),
     ({"bootstrap_servers": ["b1:9092"], "expected_brokers": ["one"]}, "expected_brokers"),
     ({"bootstrap_servers": ["b1:9092"], "timeout": "soon"}, "timeout"),
     ({"bootstrap_servers": ["b1:9092"], "bogus": 1}, "Unsupported parameters"),

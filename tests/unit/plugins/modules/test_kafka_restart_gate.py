@@ -11,6 +11,7 @@ import functools
 import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import restart_gate
+from ansible_collections.kafkaops.platform.plugins.module_utils.connection import CLIENT_OPTIONS
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdminError
 from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_restart_gate
@@ -133,7 +134,7 @@ def test_an_open_gate_returns_ready_without_change(admin, clock):
     assert result["problems"] == [] and result["unavoidable"] == []
     assert len(result["progress"]) == 1 and result["progress"][0].endswith("s ready")
     assert admin.log[0] == ("init", ["b1:9092"], {"security": {"listeners": []}, "identity": "admin", "listener": None,
-                                                  "request_timeout": 30})
+                                                  "request_timeout": 30, "options": dict.fromkeys(CLIENT_OPTIONS)})
     assert calls(admin, "configs") == [("configs", "topic", ["orders"])]
     assert admin.log[-1] == ("close",)
     assert clock.sleeps == []
