@@ -43,6 +43,7 @@ dist: bootstrap
 
 image: bootstrap
 	@python3 tests/harness/hosts.py image >/dev/null
+	@python3 tests/harness/hosts.py image --suite trixie >/dev/null
 
 # the Kubernetes API server of the kubernetes/openshift scenarios, built with Go (cached in .cache/k8s)
 k8s: bootstrap
@@ -62,8 +63,14 @@ lint: bootstrap
 	ansible-lint --profile production
 	mypy .cache/collections/ansible_collections/kafkaops/platform/plugins/module_utils
 
+# the older ansible-core releases meta/runtime.yml's requires_ansible claims, checked beside the pinned one
+# (tests/unit/test_packaging.py keeps the two in step)
+SANITY_OLDER_CORES ?= 2.18.19
+
 sanity: bootstrap
 	tests/harness/sanity.sh
+	@for core in $(SANITY_OLDER_CORES); do echo "ansible-test sanity with ansible-core $$core"; \
+	  SANITY_CORE=$$core tests/harness/sanity.sh || exit 1; done
 
 unit: bootstrap
 	python -m pytest -q tests/unit

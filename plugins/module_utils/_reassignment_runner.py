@@ -43,9 +43,11 @@ class ModuleLike(Protocol):
     check_mode: bool
     _diff: bool
 
-    def log(self, msg: str) -> None: ...
+    def log(self, msg: str) -> None:
+        """Send a message to the log."""
 
-    def warn(self, warning: str) -> None: ...
+    def warn(self, warning: str) -> None:
+        """Add a warning to the result."""
 
 
 class ModuleInputError(ValueError):

@@ -26,9 +26,11 @@ from ansible_collections.kafkaops.platform.plugins.module_utils.connection impor
     CLIENT_OPTIONS,
     CONNECTION_ARGUMENT_SPEC,
     ConnectionOptionError,
+    KafkaModule,
     PemFiles,
     kafka_python_config,
 )
+from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
 
 # the options every cluster module takes (module_utils/connection.py, doc fragment admin)
 ADMIN_ARGUMENT_SPEC = CONNECTION_ARGUMENT_SPEC
@@ -36,6 +38,23 @@ ADMIN_ARGUMENT_SPEC = CONNECTION_ARGUMENT_SPEC
 
 class KafkaAdminError(Exception):
     """A cluster operation that failed, with a message for the operator."""
+
+
+def run_admin_module(options: Mapping[str, dict], run: Callable[[Any], dict], errors: tuple = (),
+                     **module_arguments: Any) -> None:
+    """The ``main()`` of a module that talks to a cluster: the connection options plus ``options``, check
+    mode, kafka-python required, ``run(module)``'s result returned, and the collection's errors (plus
+    ``errors``) reported as the task's message."""
+    from ansible.module_utils.basic import missing_required_lib
+
+    module = KafkaModule(argument_spec=dict(ADMIN_ARGUMENT_SPEC, **options), supports_check_mode=True, **module_arguments)
+    if not HAS_KAFKA:
+        module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
+    try:
+        result = run(module)
+    except (KafkaAdminError, SecurityConfigError, *errors) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
 
 
 class _ClusterDefault(str):
@@ -615,6 +634,49 @@ class KafkaAdmin:
             deleted.extend(_acl_to_dict(acl) for acl in matched)
         return sorted(deleted, key=acl_sort_key)
 
+    # -- client quotas -----------------------------------------------------------------------------
+    # An entity maps Kafka's entity types ("user", "client-id", "ip") to a name, or to None for the
+    # default entity of that type (kafka-configs' --entity-default).
+    def client_quotas(self, entity: Mapping[str, str | None]) -> dict:
+        """The quotas set on exactly ``entity`` (DescribeClientQuotas, strict): ``{key: value}``."""
+        from kafka.protocol.admin import DescribeClientQuotasRequest
+
+        wanted = dict(entity)
+        components = [(kind, 1 if name is None else 0, name) for kind, name in sorted(wanted.items())]
+        what = "describe the quotas of %s" % quota_entity_text(wanted)
+        answer = self._send(DescribeClientQuotasRequest(components=components, strict=True), what)
+        if answer.error_code:
+            raise _quota_error(what, answer.error_code, answer.error_message)
+        for entry in answer.entries or []:
+            if {part.entity_type: part.entity_name for part in entry.entity} == wanted:
+                return {value.key: value.value for value in entry.values}
+        return {}
+
+    def alter_client_quotas(self, entity: Mapping[str, str | None], changes: Mapping[str, float | None],
+                            validate_only: bool = False) -> None:
+        """Set (a number) and remove (None) quota keys of one entity (AlterClientQuotas)."""
+        from kafka.protocol.admin import AlterClientQuotasRequest
+
+        parts = sorted(entity.items())
+        ops = [(key, 0.0 if value is None else float(value), value is None) for key, value in sorted(changes.items())]
+        what = "alter the quotas of %s" % quota_entity_text(entity)
+        answer = self._send(AlterClientQuotasRequest(entries=[(parts, ops)], validate_only=validate_only), what)
+        for entry in answer.entries or []:
+            if entry.error_code:
+                raise _quota_error(what, entry.error_code, entry.error_message)
+
+    def _send(self, request: Any, what: str) -> Any:
+        """One request kafka-python's admin client has no method for, to any broker; its answer."""
+        admin = self.raw
+
+        async def ask() -> Any:
+            return await admin._manager.send(request)
+
+        try:
+            return admin._manager.run(ask)
+        except Exception as exc:
+            raise _admin_error(what, exc) from exc
+
     # -- SCRAM credentials -------------------------------------------------------------------------
     def scram_users(self) -> dict:
         """Every user with SCRAM credentials: ``{user: [{"mechanism": "SCRAM-SHA-512", "iterations": 8192}]}``.
@@ -707,6 +769,22 @@ def _error_name(error: object) -> str:
     if isinstance(error, Exception):
         return type(error).__name__
     return str(error)
+
+
+def quota_entity_text(entity: Mapping[str, str | None]) -> str:
+    """``user alice, client-id app`` (``<default>`` for a default entity), for messages."""
+    return ", ".join("%s %s" % (kind, "<default>" if name is None else name) for kind, name in sorted(entity.items()))
+
+
+def _quota_error(what: str, code: int, message: str | None) -> KafkaAdminError:
+    """A quota request's error: its name, Kafka's own explanation (which names the key or value at
+    fault), and the hint for an authorization error (the principal/resource hint of an invalid
+    request does not apply to quotas)."""
+    from kafka import errors
+
+    name = errors.for_code(code).__name__
+    return KafkaAdminError("%s: %s%s%s" % (what, name, (" (%s)" % message) if message else "",
+                                           "" if name == "InvalidRequestError" else _hint([name])))
 
 
 def _admin_error(what: str, exc: Exception) -> KafkaAdminError:

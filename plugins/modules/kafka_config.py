@@ -77,19 +77,9 @@ deleted:
   returned: always
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.kafkaops.platform.plugins.module_utils import config_values as cv
-from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
-from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
-    ADMIN_ARGUMENT_SPEC,
-    HAS_KAFKA,
-    KAFKA_IMPORT_ERROR,
-    KafkaAdmin,
-    KafkaAdminError,
-    admin_arguments,
-)
-from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError, is_secret_property
+from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, admin_arguments, run_admin_module
+from ansible_collections.kafkaops.platform.plugins.module_utils.security import is_secret_property
 
 SOURCES = {True: "DYNAMIC_BROKER_CONFIG", False: "DYNAMIC_DEFAULT_BROKER_CONFIG"}
 
@@ -141,16 +131,8 @@ def run(module, admin_factory=None):
 
 
 def main():
-    spec = dict(ADMIN_ARGUMENT_SPEC)
-    spec.update(broker=dict(type="int"), configs=dict(type="dict", default={}), purge=dict(type="bool", default=False))
-    module = KafkaModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_KAFKA:
-        module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
-    try:
-        result = run(module)
-    except (cv.ConfigValueError, KafkaAdminError, SecurityConfigError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_admin_module(dict(broker=dict(type="int"), configs=dict(type="dict", default={}),
+                          purge=dict(type="bool", default=False)), run, errors=(cv.ConfigValueError,))
 
 
 if __name__ == "__main__":

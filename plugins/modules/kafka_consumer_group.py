@@ -136,19 +136,8 @@ deleted:
   returned: always
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.kafkaops.platform.plugins.module_utils import consumer_groups as cg
-from ansible_collections.kafkaops.platform.plugins.module_utils.connection import KafkaModule
-from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import (
-    ADMIN_ARGUMENT_SPEC,
-    HAS_KAFKA,
-    KAFKA_IMPORT_ERROR,
-    KafkaAdmin,
-    KafkaAdminError,
-    admin_arguments,
-)
-from ansible_collections.kafkaops.platform.plugins.module_utils.security import SecurityConfigError
+from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin, admin_arguments, run_admin_module
 
 
 def _described(admin, group_id):
@@ -226,8 +215,7 @@ def run(module, admin_factory=None):
 
 
 def main():
-    spec = dict(ADMIN_ARGUMENT_SPEC)
-    spec.update(
+    run_admin_module(dict(
         group=dict(type="str", required=True, aliases=["name"]),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         reset_to=dict(type="str", choices=list(cg.RESET_MODES)),
@@ -237,17 +225,8 @@ def main():
             topic=dict(type="str", required=True), partition=dict(type="int", required=True),
             offset=dict(type="int", required=True))),
         force=dict(type="bool", default=False),
-    )
-    module = KafkaModule(argument_spec=spec, supports_check_mode=True,
-                         mutually_exclusive=[("topics", "offsets")],
-                         required_if=[("reset_to", "timestamp", ["timestamp"]), ("reset_to", "offset", ["offsets"])])
-    if not HAS_KAFKA:
-        module.fail_json(msg=missing_required_lib("kafka-python"), exception=KAFKA_IMPORT_ERROR)
-    try:
-        result = run(module)
-    except (cg.ConsumerGroupError, KafkaAdminError, SecurityConfigError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    ), run, errors=(cg.ConsumerGroupError,), mutually_exclusive=[("topics", "offsets")],
+        required_if=[("reset_to", "timestamp", ["timestamp"]), ("reset_to", "offset", ["offsets"])])
 
 
 if __name__ == "__main__":

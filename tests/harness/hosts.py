@@ -1,7 +1,8 @@
 """Test hosts for kafkaops.platform: systemd containers under rootful podman.
 
-    hosts.py image                          build the base image once (debootstrap + podman import)
+    hosts.py image [--suite trixie]         build the base image once (debootstrap + podman import)
     hosts.py up   --prefix demo --count 3   boot demo-1..demo-3 (idempotent), wait for systemd
+                  [--suite trixie]          ... from that Debian release (default bookworm)
     hosts.py inventory --prefix demo        print a YAML inventory of running hosts
     hosts.py down --prefix demo             remove the hosts
 
@@ -20,10 +21,13 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.path.join(ROOT, ".cache")
-SUITE = "bookworm"
-PACKAGES = [
+# the Debian releases the test hosts run (the roles' meta/main.yml platforms), each with the Java
+# the roles install there (platform_java_packages)
+SUITES = {"bookworm": "openjdk-17-jre-headless", "trixie": "openjdk-21-jre-headless"}
+DEFAULT_SUITE = "bookworm"
+COMMON_PACKAGES = [
     "systemd", "systemd-sysv", "dbus", "python3", "python3-apt", "iproute2", "procps", "sudo",
-    "openjdk-17-jre-headless", "ca-certificates", "tar", "gzip", "openssl", "netcat-openbsd",
+    "ca-certificates", "tar", "gzip", "openssl", "netcat-openbsd",
 ]
 # installed with apt-get in the new root after debootstrap (whose own resolver cannot place them)
 EXTRA_PACKAGES = ["python3-cryptography"]
@@ -45,8 +49,12 @@ def run(cmd: list[str], check: bool = True, capture: bool = True) -> subprocess.
                           stderr=subprocess.PIPE if capture else None)
 
 
-def packages_digest() -> str:
-    return hashlib.sha256(" ".join([SUITE] + sorted(PACKAGES) + sorted(EXTRA_PACKAGES)).encode()).hexdigest()[:12]
+def packages(suite: str) -> list[str]:
+    return COMMON_PACKAGES + [SUITES[suite]]
+
+
+def packages_digest(suite: str) -> str:
+    return hashlib.sha256(" ".join([suite] + sorted(packages(suite)) + sorted(EXTRA_PACKAGES)).encode()).hexdigest()[:12]
 
 
 def host_files() -> dict[str, bytes]:
@@ -59,11 +67,11 @@ def host_files() -> dict[str, bytes]:
     }
 
 
-def image_tag() -> str:
-    digest = hashlib.sha256(packages_digest().encode())
+def image_tag(suite: str = DEFAULT_SUITE) -> str:
+    digest = hashlib.sha256(packages_digest(suite).encode())
     for path, content in sorted(host_files().items()):
         digest.update(path.encode() + b"\0" + content)
-    return f"{IMAGE_REPO}:{SUITE}-{digest.hexdigest()[:12]}"
+    return f"{IMAGE_REPO}:{suite}-{digest.hexdigest()[:12]}"
 
 
 def debian_mirror() -> str:
@@ -82,17 +90,17 @@ def debian_mirror() -> str:
     raise SystemExit("cannot find the Debian mirror in /etc/apt (needed by debootstrap)")
 
 
-def build_image() -> str:
-    tag = image_tag()
+def build_image(suite: str = DEFAULT_SUITE) -> str:
+    tag = image_tag(suite)
     if run(["podman", "image", "exists", tag], check=False).returncode == 0:
         return tag
-    rootfs = os.path.join(CACHE, "rootfs", f"{SUITE}-{packages_digest()}")
+    rootfs = os.path.join(CACHE, "rootfs", f"{suite}-{packages_digest(suite)}")
     if not os.path.exists(os.path.join(rootfs, "sbin", "init")):
-        log(f"debootstrap {SUITE} into {rootfs} (about a minute)")
+        log(f"debootstrap {suite} into {rootfs} (about a minute)")
         run(["rm", "-rf", rootfs])
         os.makedirs(os.path.dirname(rootfs), exist_ok=True)
-        boot = run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-                    SUITE, rootfs, debian_mirror()], check=False)
+        boot = run(["debootstrap", "--variant=minbase", "--include=" + ",".join(packages(suite)),
+                    suite, rootfs, debian_mirror()], check=False)
         if boot.returncode != 0:
             raise SystemExit("debootstrap failed:\n" + (boot.stdout + boot.stderr)[-4000:])
         run(["cp", "/etc/resolv.conf", os.path.join(rootfs, "etc", "resolv.conf")])
@@ -141,8 +149,8 @@ def wait_systemd(name: str, timeout: float = 120.0) -> None:
     raise SystemExit(f"{name}: systemd did not finish booting in {timeout:.0f}s (state: {state or 'unknown'})")
 
 
-def up(prefix: str, count: int = 0, wanted: list[str] | None = None) -> list[str]:
-    tag = build_image()
+def up(prefix: str, count: int = 0, wanted: list[str] | None = None, suite: str = DEFAULT_SUITE) -> list[str]:
+    tag = build_image(suite)
     wanted = wanted or names(prefix, count)
     for name in wanted:
         if run(["podman", "container", "exists", name], check=False).returncode == 0:
@@ -196,9 +204,11 @@ def down(prefix: str, attempts: int = 3, pause: float = 3.0) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("image", help="build the base image (cached)")
+    p_image = sub.add_parser("image", help="build the base image (cached)")
+    p_image.add_argument("--suite", choices=sorted(SUITES), default=DEFAULT_SUITE)
     p_up = sub.add_parser("up", help="boot hosts")
     p_up.add_argument("--prefix", required=True)
+    p_up.add_argument("--suite", choices=sorted(SUITES), default=DEFAULT_SUITE)
     group = p_up.add_mutually_exclusive_group(required=True)
     group.add_argument("--count", type=int, help="boot PREFIX-1 .. PREFIX-COUNT")
     group.add_argument("--names", nargs="+", help="boot these host names (labelled with PREFIX)")
@@ -209,9 +219,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     if args.cmd == "image":
-        print(build_image())
+        print(build_image(args.suite))
     elif args.cmd == "up":
-        for name in up(args.prefix, args.count or 0, args.names):
+        for name in up(args.prefix, args.count or 0, args.names, args.suite):
             print(f"{name} {address(name)}")
     elif args.cmd == "inventory":
         print(json.dumps(inventory(args.prefix), indent=2))

@@ -24,8 +24,9 @@ class Playbooks:
         self.prefix = prefix
         self.runs = 0
 
-    def run(self, name, extra_vars=None, inventories=(), background=False, expect_failure=False):
-        """Run playbooks/<name>; assert it succeeded (or failed, with ``expect_failure``)."""
+    def run(self, name, extra_vars=None, inventories=(), background=False, expect_failure=False, check=False):
+        """Run playbooks/<name>; assert it succeeded (or failed, with ``expect_failure``). ``check``: with
+        ``--check --diff`` (each task's result then holds its ``diff``)."""
         self.runs += 1
         varfile = os.path.join(self.workdir, "%s-vars-%d.json" % (self.prefix, self.runs))
         with open(varfile, "w") as handle:
@@ -33,7 +34,8 @@ class Playbooks:
         cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook")]
         for source in self.inventories + list(inventories):
             cmd += ["-i", source]
-        cmd += ["-e", "@" + varfile, os.path.join(self.project, "playbooks", name)]
+        cmd += ["-e", "@" + varfile] + (["--check", "--diff"] if check else [])
+        cmd += [os.path.join(self.project, "playbooks", name)]
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1")
         if background:
             # its report in a file: failures() tells what failed when it ends badly

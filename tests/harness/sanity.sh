@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # ansible-test needs the collection at .../ansible_collections/kafkaops/platform: copy the files
 # git knows about (tracked, or new and not ignored) there and run the sanity tests on the copy.
+#
+#   tests/harness/sanity.sh [ansible-test sanity options]   with the ansible-core of requirements-dev.txt
+#   SANITY_CORE=2.18.19 tests/harness/sanity.sh ...          with another release (its own virtualenv)
+#
+# `make sanity` runs it for every minor release from meta/runtime.yml's requires_ansible on; each
+# release has its tests/sanity/ignore-X.Y.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # outside the work tree (inside it, ansible-test would ask git and skip the ignored copy), and a
@@ -17,8 +23,13 @@ git ls-files -z --cached --others --exclude-standard -- . ':!benchmarks' ':!mole
   | tar --null -T - -cf - | tar -xf - -C "$DEST"
 # ansible-test's --venv mode downloads its pip bootstrap from a host this network cannot reach,
 # so the sanity requirements go into a virtualenv of their own, used in local mode.
-SVENV="$ROOT/.cache/sanity-venv"
-core=$(grep -E '^ansible-core==' "$ROOT/requirements-dev.txt")
+if [ -n "${SANITY_CORE:-}" ]; then
+  core="ansible-core==$SANITY_CORE"
+  SVENV="$ROOT/.cache/sanity-venv-$SANITY_CORE"
+else
+  core=$(grep -E '^ansible-core==' "$ROOT/requirements-dev.txt")
+  SVENV="$ROOT/.cache/sanity-venv"
+fi
 if [ ! -x "$SVENV/bin/ansible-test" ] || ! "$SVENV/bin/pip" freeze 2>/dev/null | grep -qx "$core"; then
   python3 -m venv "$SVENV"
   "$SVENV/bin/pip" install -q "$core"

@@ -66,6 +66,44 @@ def load_cases():
 
 CASES = load_cases()
 
+# Good inventories run through ``site.yml --check --diff`` on the same fresh hosts, beside the corpus:
+# each must complete, show the files it would write, announce what it cannot show before Kafka is on
+# the host, and (test_the_hosts_are_unchanged) leave every host as it was.
+SECURE = {
+    "listeners": [
+        {"name": "CLIENT", "port": 9092, "protocol": "SASL_SSL", "authentication": "scram-sha-512"},
+        {"name": "INTERNAL", "port": 9091, "protocol": "SSL", "authentication": "mtls"},
+        {"name": "CONTROLLER", "port": 9093, "protocol": "SSL", "authentication": "mtls"},
+    ],
+    "inter_broker_listener": "INTERNAL",
+    "controller_listener": "CONTROLLER",
+    "authorizer": {"enabled": True, "super_users": ["User:kafka-node"]},
+    "principal_mapping": {"ssl": ["RULE:^CN=[^,]+,OU=kafka-node$/kafka-node/", "DEFAULT"]},
+    "credentials": {"admin": {"username": "admin", "password": "Admin-secret-1"},
+                    "users": [{"username": "app", "password": "Pw-one"}]},
+}
+PREVIEWS = [
+    {"id": "preview-kraft", "description": "three combined KRaft nodes", "inventory": {},
+     "expect": ["check mode: Kafka 4.3.1 is not on this host yet", "check mode: kafka-broker is not installed",
+                "+process.roles=broker,controller", "check mode: no broker of this play is installed yet"]},
+    {"id": "preview-secure", "description": "SASL_SSL, mTLS and ACLs with the internal CA",
+     "inventory": {"group_vars": {"platform_tls_internal_ca": True, "platform_security": SECURE,
+                                  "platform_acls": [{"principal": "User:app", "resource_type": "topic",
+                                                     "resource_name": "app-", "pattern_type": "prefixed",
+                                                     "operations": ["read"]}]}},
+     # server.properties holds the JAAS lines: its diff is hidden, and the CA is not created on the control node
+     "expect": ["check mode: the internal CA is not in", "a real run creates it (ca.key, ca.crt) there",
+                "a real run makes its private key, has the CA sign a certificate for k1",
+                "check mode: kafka-broker is not installed"]},
+    {"id": "preview-zookeeper", "description": "Kafka 3.9 brokers on a ZooKeeper ensemble",
+     "inventory": {"controllers": [], "group_vars": {"platform_kafka_mode": "zookeeper", "platform_kafka_version": "3.9.2"},
+                   "zookeeper": {"z1": {"zookeeper_myid": 1}, "z2": {"zookeeper_myid": 2}, "z3": {"zookeeper_myid": 3}}},
+     "expect": ["check mode: zookeeper is not installed", "+zookeeper.connect=", "check mode: kafka-broker is not installed"]},
+    {"id": "preview-connect", "description": "a Connect worker beside the brokers",
+     "inventory": {"services": {"kafka_connect": {"w1": {"kafka_connect_cluster": "cdc"}}}},
+     "expect": ["check mode: kafka-connect is not installed", "+group.id="]},
+]
+
 
 def inventory(case, work):
     """The case's inventory as JSON, its hosts placed on the containers; returns its path."""
@@ -101,11 +139,12 @@ def inventory(case, work):
     return path
 
 
-def run_site(case, work):
+def run_site(case, work, check=False):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(ROOT, "tests", "harness", "ansible_plugins", "connection"))
     limit = ["--limit", case["limit"]] if case.get("limit") else []
+    limit += ["--check", "--diff"] if check else []
     result = subprocess.run(["ansible-playbook", "-i", inventory(case, work), "kafkaops.platform.site"] + limit, env=env,
                             capture_output=True, text=True, timeout=600, check=False, cwd=work)
     return result.returncode, result.stdout + result.stderr
@@ -124,15 +163,17 @@ def snapshot():
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """Boots the three test hosts, runs every case (three at a time) and yields
-    ``(results, snapshot before)``; removes the hosts at the end."""
+    ``(results, snapshot before, work directory per case)``; removes the hosts at the end."""
     subprocess.run([sys.executable, HOSTS_PY, "up", "--prefix", PREFIX, "--names"] + CONTAINERS, check=True, timeout=900)
     try:
         before = snapshot()
-        work = {case["id"]: str(tmp_path_factory.mktemp(case["id"])) for case in CASES}
+        work = {case["id"]: str(tmp_path_factory.mktemp(case["id"])) for case in CASES + PREVIEWS}
         with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-            futures = {case["id"]: pool.submit(run_site, case, work[case["id"]]) for case in CASES}
+            # the previews first: they run longest
+            futures = {case["id"]: pool.submit(run_site, case, work[case["id"]], True) for case in PREVIEWS}
+            futures.update({case["id"]: pool.submit(run_site, case, work[case["id"]]) for case in CASES})
             results = {key: future.result() for key, future in futures.items()}
-        yield results, before
+        yield results, before, work
     finally:
         subprocess.run([sys.executable, HOSTS_PY, "down", "--prefix", PREFIX], check=False, timeout=300)
 
@@ -145,7 +186,7 @@ def test_the_corpus_is_large_and_every_case_is_different():
 
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_a_malformed_inventory_stops_in_the_first_play(corpus, case):
-    results, _before = corpus
+    results, _before, _work = corpus
     rc, output = results[case["id"]]
     tail = "%s\n...\n%s" % (case["description"], output[-3000:])
     assert rc != 0, tail
@@ -157,9 +198,27 @@ def test_a_malformed_inventory_stops_in_the_first_play(corpus, case):
     assert not any(secret in output for secret in SECRETS), tail
 
 
+@pytest.mark.parametrize("case", PREVIEWS, ids=[case["id"] for case in PREVIEWS])
+def test_check_mode_on_fresh_hosts_completes_and_shows_what_it_would_do(corpus, case):
+    results, _before, work = corpus
+    rc, output = results[case["id"]]
+    tail = "%s\n...\n%s" % (case["description"], output[-5000:])
+    assert rc == 0, tail
+    recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.MULTILINE))
+    # every host would change (packages, the account, the files shown with --diff); none failed
+    assert recap and all(int(changed) > 0 for changed in recap.values()), tail
+    assert not re.search(r"^\S+\s+: .*failed=[1-9]", output, re.MULTILINE), tail
+    flat = " ".join(output.split())  # the callback folds long messages over lines
+    for text in case["expect"]:
+        assert text in flat, "%r not in the output of %s" % (text, tail)
+    assert not any(secret in output for secret in SECRETS), tail
+    # nothing written on the control node either: no CA directory beside the inventory
+    assert not os.path.exists(os.path.join(work[case["id"]], ".kafkaops-ca")), tail
+
+
 def test_the_report_lists_every_case_with_its_message(corpus):
     """``.cache/preflight-corpus.txt``: each case and the line of the output that names the problem."""
-    results, _before = corpus
+    results, _before, _work = corpus
     lines = []
     for case in CASES:
         output = results[case["id"]][1]
@@ -172,7 +231,7 @@ def test_the_report_lists_every_case_with_its_message(corpus):
 
 
 def test_the_hosts_are_unchanged(corpus):
-    _results, before = corpus
+    _results, before, _work = corpus
     after = snapshot()
     for name in CONTAINERS:
         added = sorted(after[name] - before[name])

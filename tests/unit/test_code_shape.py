@@ -51,11 +51,13 @@ def test_allowlist_is_current():
 
 
 def test_the_kafka_action_group_lists_exactly_the_modules_that_take_the_connection_options():
-    """module_defaults for group/kafkaops.platform.kafka must reach every module built on KafkaModule, and
+    """module_defaults for group/kafkaops.platform.kafka must reach every module built on KafkaModule (directly or
+    through kafka_admin.run_admin_module), and
     only those (an option a module does not take would fail every task of the group)."""
     import yaml
 
     runtime = yaml.safe_load((PLUGINS.parent / "meta" / "runtime.yml").read_text())
-    connected = sorted(path.stem for path in (PLUGINS / "modules").glob("*.py") if "KafkaModule(" in path.read_text())
+    connected = sorted(path.stem for path in (PLUGINS / "modules").glob("*.py")
+                       if "KafkaModule(" in path.read_text() or "run_admin_module(" in path.read_text())
     assert connected, "no module is built on KafkaModule"
     assert sorted(runtime["action_groups"]["kafka"]) == connected

@@ -18,7 +18,9 @@ DEV_ONLY = ("tests/", "molecule/", "benchmarks/", ".cache/", ".ci/", ".config/",
 RUNTIME = ("plugins/modules/kafka_topic.py", "plugins/module_utils/connection.py", "plugins/doc_fragments/admin.py",
            "plugins/filter/platform.py", "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt",
            "roles/platform/meta/argument_specs.yml", "roles/kafka_broker/tasks/main.yml", "playbooks/site.yml",
-           "inventories/example/hosts.yml", "README.md", "LICENSE", "MANIFEST.json", "FILES.json")
+           "inventories/example/hosts.yml", "docs/awx/README.md", "docs/awx/credential_type.yml",
+           "docs/awx/configuration.yml", "docs/awx/execution-environment.yml", "docs/awx/requirements.yml", "README.md",
+           "LICENSE", "MANIFEST.json", "FILES.json")
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +60,26 @@ def test_the_declared_collections_are_the_ones_the_content_uses():
         "ansible.posix", "community.crypto", "community.general", "containers.podman", "kubernetes.core",
         "ansible.utils", "community.kubernetes"}
     assert declared == used
+
+
+def test_every_ansible_core_release_claimed_is_the_one_sanity_runs_against():
+    """requires_ansible's lowest minor release is the oldest the Makefile's sanity target checks, the newest is the
+    pinned one, and each checked release has its ignore file (ansible-test reads tests/sanity/ignore-X.Y.txt)."""
+    claimed = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    lowest = re.fullmatch(r">=(\d+)\.(\d+)\.0", claimed)
+    assert lowest, "requires_ansible is a lower bound: %r" % claimed
+    older = re.search(r"^SANITY_OLDER_CORES \?= (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    pinned = re.search(r"^ansible-core==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M).group(1)
+    minors = sorted({tuple(int(part) for part in version.split(".")[:2]) for version in older + [pinned]})
+    assert minors[0] == (int(lowest.group(1)), int(lowest.group(2))), (claimed, minors)
+    assert [newer[1] - older_minor[1] for older_minor, newer in zip(minors, minors[1:])] == [1] * (len(minors) - 1), "a minor release is skipped"
+    for major, minor in minors:
+        assert (ROOT / "tests" / "sanity" / ("ignore-%d.%d.txt" % (major, minor))).is_file()
+
+
+def test_changelog_fragments_do_not_announce_new_modules():
+    """antsibull-changelog lists new modules and plugins itself, from their version_added (its "New Modules"
+    section): a fragment saying so would make every release note say it twice."""
+    said = [path.name for path in (ROOT / "changelogs" / "fragments").glob("*.yml")
+            if re.search(r"^\s*- '?[\w, .]+ - new (module|filter|plugin)\b", path.read_text(), re.M)]
+    assert said == []

@@ -15,7 +15,9 @@
    where the properties (the VM hosts' own) look for them;
 4. the rendered objects validate for the oldest and newest supported Kubernetes;
 5. day 2 without an admin route: brokers restart first, then controllers, one at a time; no secret
-   reaches the playbook's output; a second run changes nothing.
+   reaches the playbook's output; a second run changes nothing;
+6. the CA across jobs: a run without the CA that signed the pods stops before anything changes; the CA
+   kept in a Secret (platform_tls_ca_kubernetes_secret) serves a run from an empty CA directory.
 """
 from __future__ import annotations
 
@@ -238,10 +240,14 @@ def test_rendered_objects_are_valid_for_the_oldest_and_newest_supported_kubernet
         assert validate_rendered(rendered, crd_groups=[]) == len(SUPPORTED) * len(rendered)
 
 
+# the properties the day-2 run changes; the runs after it keep them (a run without them would roll the pods back)
+DAY2 = {"kafka_broker_properties": {"log.retention.hours": 48},
+        "kafka_controller_properties": {"controller.quorum.fetch.timeout.ms": 3000}}
+
+
 def test_brokers_restart_before_controllers_and_no_secret_is_shown():
     before = {name: pod["metadata"]["uid"] for name, pod in objects("v1", "Pod").items()}
-    extra = {"kafka_broker_properties": {"log.retention.hours": 48},
-             "kafka_controller_properties": {"controller.quorum.fetch.timeout.ms": 3000}}
+    extra = DAY2
     report = playbook("site.yml", extra)
     restarted = [s.split(": ", 1)[1] for s in task_names(report, r"^Restart pod \d/\d: ")]
     assert restarted == ["events-broker-2", "events-broker-1", "events-broker-0",
@@ -255,3 +261,50 @@ def test_brokers_restart_before_controllers_and_no_secret_is_shown():
     assert changed(again) == 0 and task_names(again, r"^Restart pod") == []
     shown = json.dumps(report) + json.dumps(again)
     assert not any(secret in shown for secret in SECRETS)
+
+
+def _pod_uids():
+    return {name: pod["metadata"]["uid"] for name, pod in objects("v1", "Pod").items()}
+
+
+def _tls_versions():
+    return {name: secret["metadata"]["resourceVersion"] for name, secret in objects("v1", "Secret").items()
+            if name.endswith("-tls")}
+
+
+def test_a_run_without_the_ca_that_signed_the_pods_stops_before_anything_changes(tmp_path):
+    """A fresh AWX execution environment: the CA directory is empty and no CA is handed over. The run must not
+    make a new CA and re-sign the pods under it."""
+    empty = tmp_path / "no-ca"
+    empty.mkdir()
+    pods, stores = _pod_uids(), _tls_versions()
+    report = playbook("site.yml", dict(DAY2, platform_tls_ca_dir=str(empty)), fails=True)
+    said = " ".join(" ".join(str(message) for _task, _host, message in report["failures"]).split())
+    assert "%s-broker-tls" % NAME in said and "platform_tls_ca_kubernetes_secret is not set" in said, said
+    assert "would make a new CA" in said, said
+    assert os.listdir(empty) == [], "the refused run wrote into the CA directory"
+    assert (_pod_uids(), _tls_versions()) == (pods, stores)
+
+
+def test_the_ca_kept_in_a_secret_serves_a_run_without_the_ca_directory(tmp_path):
+    """platform_tls_ca_kubernetes_secret: a run with the CA writes it into the Secret; a run from an empty CA
+    directory (a new AWX job) takes it from there - the same key - and re-signs, restarts and rewrites nothing."""
+    with open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "ca", "ca.key")) as handle:
+        ca_key = handle.read().strip()
+    kept = playbook("site.yml", dict(DAY2, platform_tls_ca_kubernetes_secret="%s-internal-ca" % NAME))
+    secret = objects("v1", "Secret")["%s-internal-ca" % NAME]
+    assert base64.b64decode(secret["data"]["ca.key"]).decode().strip() == ca_key
+    assert secret["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "kafkaops.platform"
+    assert task_names(kept, r"^Restart pod") == []
+    changed_tasks = sorted({task["task"]["name"].split(" : ", 1)[-1] for play in kept["plays"] for task in play["tasks"]
+                            if any(result.get("changed") for result in task["hosts"].values())})
+    assert changed_tasks == ["Keep the CA in its Secret in the cluster"], changed_tasks
+    pods, stores = _pod_uids(), _tls_versions()
+    fresh = tmp_path / "job-ca"
+    report = playbook("site.yml", dict(DAY2, platform_tls_ca_dir=str(fresh),
+                                       platform_tls_ca_kubernetes_secret="%s-internal-ca" % NAME))
+    assert (fresh / "ca.key").read_text().strip() == ca_key
+    assert oct((fresh / "ca.key").stat().st_mode & 0o777) == "0o600"
+    assert task_names(report, r"^Restart pod") == []
+    assert (_pod_uids(), _tls_versions()) == (pods, stores), "pods or their TLS Secrets changed"
+    assert ca_key.splitlines()[1] not in json.dumps(report), "the CA key reached the output"

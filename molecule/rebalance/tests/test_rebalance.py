@@ -2,7 +2,8 @@
 # Apache-2.0 (see LICENSE)
 """Reassignment on the scenario's real cluster, in order (pytest -x):
 
-1. RF 3 topics filled with data on brokers 1-4;
+1. RF 3 topics filled with data on brokers 1-4; site.yml --check --diff with host 5 added and a property
+   changed shows the diffs of hosts 1-4 and 5 and changes nothing;
 2. scale_out.yml adds host 5 with a throttle: a watcher sees the throttle on the moving replicas
    and brokers while data moves and none afterwards; broker 5 takes its share; replicas and
    leaders are balanced; every message is still readable;
@@ -19,12 +20,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
-from playbook_runs import Playbooks
+from playbook_runs import Playbooks, start_times
 from proctree import stop_tree
 
 from ansible_collections.kafkaops.platform.plugins.module_utils.kafka_admin import KafkaAdmin
@@ -144,6 +146,14 @@ class Watcher(threading.Thread):
         self.join(15)
 
 
+def test_the_hosts_run_debian_trixie_with_java_21():
+    """The scenario stands for the second Debian release the roles claim (meta/main.yml platforms)."""
+    for host in HOSTS:
+        assert on_host(host, "cat", "/etc/debian_version").stdout.startswith("13."), host
+        java = on_host(host, "java", "-version")
+        assert 'version "21.' in java.stderr, (host, java.stderr)
+
+
 def test_seed_topics():
     with admin() as client:
         for topic, partitions in TOPICS.items():
@@ -160,6 +170,50 @@ def test_seed_topics():
     producer.flush(120)
     producer.close()
     check_everything_readable([1, 2, 3, 4])
+
+
+def host_results(report, prefix):
+    """``{host: result}`` of the tasks whose name starts with ``prefix`` (role tasks: "<role> : <name>")."""
+    found = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].split(" : ")[-1].startswith(prefix):
+                found.update({host: result for host, result in task["hosts"].items() if not result.get("skipped")})
+    return found
+
+
+def on_host(host, *command):
+    return subprocess.run(["podman", "exec", host] + list(command), capture_output=True, text=True, check=False)
+
+
+def test_check_mode_previews_a_new_broker_and_a_property_change():
+    """site.yml --check --diff with host 5 added (fresh: nothing of Kafka on it) and a broker property changed
+    on hosts 1-4 (deployed): it completes, shows each deployed broker's server.properties diff and the file
+    host 5 would get, says what it cannot show before Kafka is on host 5 and which brokers a real run would
+    restart - and changes nothing: no process restarts, no file is written, host 5 stays bare."""
+    inventory = write_extra_inventory()
+    deployed = [BY_ID[i] for i in (1, 2, 3, 4)]
+    started = start_times(deployed)
+    report = playbook("site.yml", {"kafka_broker_properties": {"log.cleaner.threads": 2}}, inventories=[inventory],
+                      check=True)
+    assert report["failed"] == []
+    written = host_results(report, "Write the configuration of kafka-broker")
+    assert sorted(written) == sorted(deployed + [BY_ID[5]])
+    for host, result in written.items():
+        diff = result["diff"][0] if isinstance(result["diff"], list) else result["diff"]
+        assert result["changed"] and "log.cleaner.threads=2\n" in diff["after"], (host, diff)
+        assert "log.cleaner.threads" not in diff["before"], (host, diff)
+        assert ("node.id=5\n" in diff["after"] and diff["before"] == "") == (host == BY_ID[5]), (host, diff)
+    notes = host_results(report, "Check mode: note what cannot be shown before the process is installed, for kafka-broker")
+    assert BY_ID[5] in notes and not set(deployed) & set(notes), notes
+    assert "kafka-broker is not installed on this host yet" in notes[BY_ID[5]]["msg"]
+    (said,) = host_results(report, "Check mode: say which hosts a real run would restart").values()
+    named = said["msg"].split(" on ", 1)[1].split(", one at a time")[0].split(", ")
+    assert sorted(named) == sorted(deployed), said["msg"]
+    assert start_times(deployed) == started, "check mode restarted a broker"
+    assert "log.cleaner.threads" not in on_host(BY_ID[1], "cat", "/etc/kafka/kafka-broker/server.properties").stdout
+    assert on_host(BY_ID[5], "test", "-e", "/opt/kafka").returncode == 1, "check mode wrote on host 5"
+    assert on_host(BY_ID[5], "getent", "passwd", "kafka").returncode == 2, "check mode created the service user on host 5"
 
 
 def test_scale_out_throttled_and_balanced():

@@ -164,6 +164,13 @@ def _site_env(expected):
                 MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])))
 
 
+def _playbook(expected, arguments, env=None, cwd=None, timeout=900):
+    """``ansible-playbook -i <the scenario's inventory> arguments...``: ``(exit code, stdout + stderr)``."""
+    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], *arguments], env=env or _site_env(expected),
+                         capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd)
+    return run.returncode, run.stdout + run.stderr
+
+
 def _ca_dir(expected):
     return os.path.dirname(expected["security"]["tls"]["ca_file"])
 
@@ -172,11 +179,8 @@ def test_a_run_without_the_ca_that_signed_the_hosts_stops_before_anything_change
     """A fresh AWX execution environment: the CA directory is empty. The run must not make a new CA."""
     empty = tmp_path / "no-ca"
     empty.mkdir()
-    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "-e", "platform_tls_ca_dir=%s" % empty,
-                          "kafkaops.platform.site"], env=_site_env(expected), capture_output=True, text=True,
-                         timeout=900, check=False)
-    output = run.stdout + run.stderr
-    assert run.returncode != 0, output[-3000:]
+    returncode, output = _playbook(expected, ["-e", "platform_tls_ca_dir=%s" % empty, "kafkaops.platform.site"])
+    assert returncode != 0, output[-3000:]
     hosts = sorted(expected["hosts"])
     flat = re.sub(r"\s+", " ", output)  # the YAML callback folds long messages over lines
     assert re.search(r"%s hold\(s\) certificates from an internal CA, but %s has no CA key"
@@ -201,12 +205,9 @@ def test_second_run_with_the_ca_from_variables_changes_no_host_and_prints_no_sec
     variables.write_text(json.dumps({"platform_tls_ca_dir": str(fresh), "platform_tls_ca_key": ca_key,
                                      "platform_tls_ca_certificate": ca_certificate}))
     variables.chmod(0o600)
-    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "--diff", "-vvv", "-e", "@%s" % variables,
-                          "kafkaops.platform.site"], env=_site_env(expected), capture_output=True, text=True, timeout=900,
-                         check=False)
-    output = run.stdout + run.stderr
+    returncode, output = _playbook(expected, ["--diff", "-vvv", "-e", "@%s" % variables, "kafkaops.platform.site"])
     (tmp_path / "vvv.log").write_text(output)
-    assert run.returncode == 0, output[-3000:]
+    assert returncode == 0, output[-3000:]
     assert "PLAY RECAP" in output
     changed = _changed_tasks(output)
     allowed = ("Create the CA directory", "Write the CA from the variables into the CA directory",
@@ -280,6 +281,13 @@ USER_PLAYBOOK = """
         acls:
           - {principal: "User:{{ user_prefix }}-user", resource_type: topic, resource_name: "{{ user_prefix }}-",
              pattern_type: prefixed, operations: [read, describe]}
+    - name: A consumer group's offsets moved to the end of the topic (the group has no member)
+      kafkaops.platform.kafka_consumer_group:
+        group: "{{ user_prefix }}-group"
+        topics: ["{{ user_prefix }}-options"]
+        reset_to: latest
+      register: user_reset
+      failed_when: user_reset is failed or user_reset is not changed
     - name: A broker that does not answer, to see the error
       kafkaops.platform.kafka_topic: {name: "{{ user_prefix }}-never", bootstrap_servers: "{{ user_dead }}", request_timeout: 3}
       register: user_dead_result
@@ -321,24 +329,19 @@ def test_a_user_playbook_sets_the_connection_once_and_prints_ports_but_no_secret
     ca = expected["security"]["tls"]["ca_file"]
     dead = expected["bootstrap_servers"][0].rsplit(":", 1)[0] + ":9"
     (tmp_path / "user.yml").write_text(USER_PLAYBOOK)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(expected["project_dir"], ".cache", "collections"),
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
-               MOLECULE_PROJECT_DIRECTORY=expected["project_dir"],
-               MOLECULE_EPHEMERAL_DIRECTORY=os.path.dirname(os.path.abspath(os.environ["KAFKAOPS_EXPECTED"])),
+    env = dict(_site_env(expected),
                KAFKA_BOOTSTRAP_SERVERS=",".join(expected["bootstrap_servers"]), KAFKA_SECURITY_PROTOCOL="SASL_SSL",
                KAFKA_SASL_MECHANISM="SCRAM-SHA-512", KAFKA_SASL_USERNAME="admin",
                KAFKA_SASL_PASSWORD=expected["security"]["credentials"]["admin"]["password"], KAFKA_SSL_CA=ca)
     user_password = "Pb-s3cret-%s" % uuid.uuid4().hex[:8]
     extra = {"user_prefix": prefix, "user_bootstrap": expected["bootstrap_servers"], "user_ca": ca, "user_dead": dead,
              "user_password": user_password}
-    run = subprocess.run(["ansible-playbook", "-i", expected["inventory_file"], "-vvv", "-e", json.dumps(extra),
-                          str(tmp_path / "user.yml")], env=env, capture_output=True, text=True, timeout=600, check=False,
-                         cwd=str(tmp_path))
-    output = run.stdout + run.stderr
+    returncode, output = _playbook(expected, ["-vvv", "-e", json.dumps(extra), str(tmp_path / "user.yml")], env=env,
+                                   cwd=str(tmp_path), timeout=600)
     (tmp_path / "user-vvv.log").write_text(output)
     admin = KafkaAdminClient(**client_config)
     try:
-        assert run.returncode == 0, output[-3000:]
+        assert returncode == 0, output[-3000:]
         topics = set(admin.list_topics())
         made = {prefix + "-options", prefix + "-description", prefix + "-environment"}
         assert made <= topics, sorted(t for t in topics if t.startswith(prefix))
@@ -346,6 +349,10 @@ def test_a_user_playbook_sets_the_connection_once_and_prints_ports_but_no_secret
         assert not entry.get("error") and entry["credential_infos"], entry
         acls, _error = admin.describe_acls(_acls_of("User:%s-user" % prefix))
         assert sorted(a.operation.name for a in acls) == ["DESCRIBE", "READ"], acls
+        # the reset committed the log end of both partitions (nothing was produced: 0) for the new group
+        committed = admin.list_group_offsets({prefix + "-group": None})[prefix + "-group"]
+        assert sorted((tp.topic, tp.partition, meta.offset) for tp, meta in committed.items()) == [
+            (prefix + "-options", 0, 0), (prefix + "-options", 1, 0)], committed
         assert "cannot connect to %s" % dead in re.sub(r"\s+", " ", output)
         assert re.search(r"port\"?: 9092\b", output) and "SASL_SSL" in output, "ports and protocols must show in clear"
         for secret in expected["secrets"] + [user_password]:
@@ -356,6 +363,7 @@ def test_a_user_playbook_sets_the_connection_once_and_prints_ports_but_no_secret
             admin.delete_topics(names)
         admin.delete_acls([_acls_of("User:%s-user" % prefix)])
         admin.alter_user_scram_credentials([UserScramCredentialDeletion(prefix + "-user", "SCRAM-SHA-512")])
+        admin.delete_groups([prefix + "-group"])
         admin.close()
 
 
