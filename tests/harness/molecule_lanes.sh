@@ -24,15 +24,14 @@ shift
 logdir=.cache/molecule
 mkdir -p "$logdir"
 
-# the queue's order: about the seconds each job takes with two lanes busy, estimated from runs of
-# one job or two; in a fresh-clone make test (44.8 min in all, 12-04, fa14c84) they took:
-# kubernetes 782, migration 668, integration 632, security 586, dedicated 573, openshift 396,
-# rebalance 328, reliability 500 until its case c failed (about 650 when it passes); confluent is
-# skipped here (no archive)
+# the queue's order: about the seconds each job takes with two lanes busy, from the last fresh-clone
+# make test (12-04, 1413119): integration 1161 (the corpus and its check-mode previews: 589), security 903,
+# kubernetes 889, reliability 759, migration 749, dedicated 660, openshift 632, rebalance 467;
+# confluent is skipped here (no archive)
 weight() {
   case "$1" in
-    migration) echo 880 ;; security) echo 780 ;; integration) echo 800 ;; rebalance) echo 480 ;; reliability) echo 750 ;;
-    dedicated) echo 770 ;; confluent) echo 10 ;; kubernetes) echo 950 ;; openshift) echo 470 ;; *) echo 300 ;;
+    migration) echo 750 ;; security) echo 900 ;; integration) echo 1160 ;; rebalance) echo 470 ;; reliability) echo 760 ;;
+    dedicated) echo 660 ;; confluent) echo 10 ;; kubernetes) echo 890 ;; openshift) echo 630 ;; *) echo 300 ;;
   esac
 }
 

@@ -40,11 +40,14 @@ SECRETS = ("Pw-one", "Pw-two", "Pw-three", "pw,admin", "Admin-secret-1", "Store-
 
 # what a host's state is made of: every path of its root file system (owner, mode) but the
 # kernel's, the scratch folders and what Ansible, systemd and the test harness keep (the module
-# payload cache of tests/harness/hostpy and Python's byte code of it); users, groups, packages
+# payload cache of tests/harness/hostpy and Python's byte code of it), and apt's binary package
+# caches (pkgcache.bin, srcpkgcache.bin: rebuilt from the package lists by any apt query - the
+# package module in check mode asks which packages are installed); users, groups, packages
 SNAPSHOT = r"""
 find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /var/tmp \
   -o -path /root/.ansible -o -path /var/log/journal -o -path /var/lib/systemd -o -path /var/cache/kafkaops-zipimport \
-  -o -name __pycache__ \) -prune -o -printf '%p %U:%G %m\n'
+  -o -name __pycache__ -o -path /var/cache/apt/pkgcache.bin -o -path /var/cache/apt/srcpkgcache.bin \) -prune \
+  -o -printf '%p %U:%G %m\n'
 echo '== users'; getent passwd
 echo '== groups'; getent group
 echo '== packages'; dpkg-query -W -f '${Package} ${Version}\n'
