@@ -10,20 +10,12 @@ import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import config_values as cv
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_config as mod
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import FakeAdminBase
 
 
-class FakeAdmin:
+class FakeAdmin(FakeAdminBase):
     def __init__(self, current):
         self.current, self.log = current, []
-
-    def __call__(self, bootstrap_servers, **kwargs):
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
     def configs(self, resource_type, names, sources=None):
         self.log.append(("configs", resource_type, list(names), sources))

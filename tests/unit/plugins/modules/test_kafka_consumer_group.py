@@ -10,10 +10,10 @@ import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import consumer_groups as cg
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_consumer_group as mod
-from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import FailJson, raise_on_exit, run_main
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import FailJson, FakeAdminBase, raise_on_exit, run_main
 
 
-class FakeAdmin:
+class FakeAdmin(FakeAdminBase):
     def __init__(self, state="Empty", members=(), committed=None):
         self.state, self.members = state, list(members)
         self.committed = dict(committed if committed is not None else {("orders", 0): 5, ("orders", 1): 2})
@@ -22,12 +22,6 @@ class FakeAdmin:
     def __call__(self, bootstrap_servers, **kwargs):
         self.log.append(("init", bootstrap_servers))
         return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
     def describe_group(self, group_id):
         return {"group_id": group_id, "state": self.state, "protocol_type": "consumer", "protocol": "range",

@@ -11,20 +11,12 @@ import pytest
 
 from ansible_collections.kafkaops.platform.plugins.module_utils import quotas as q
 from ansible_collections.kafkaops.platform.plugins.modules import kafka_quota as mod
+from ansible_collections.kafkaops.platform.tests.unit.plugins.modules.utils import FakeAdminBase
 
 
-class FakeAdmin:
+class FakeAdmin(FakeAdminBase):
     def __init__(self, current):
         self.current, self.log = current, []
-
-    def __call__(self, bootstrap_servers, **kwargs):
-        return self
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
     def client_quotas(self, entity):
         self.log.append(("describe", dict(entity)))

@@ -90,3 +90,18 @@ def reassignment_params(**overrides):
                 elect_leaders=True)
     base.update(overrides)
     return base
+
+
+class FakeAdminBase:
+    """A stand-in for KafkaAdmin in a module's run(): called like the class (with the bootstrap servers and
+    connection arguments) it returns itself, and it is its own context manager. Subclasses add the admin
+    methods the module under test calls."""
+
+    def __call__(self, bootstrap_servers, **kwargs):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
