@@ -1,5 +1,6 @@
 # kafkaops.platform — every set-up step is here; see README.md.
 #   make demo        a real 3-host KRaft cluster on local test hosts
+#   make demo-k8s    the same cluster as pods on a one-node Kubernetes built on this machine
 #   make test        lint, sanity, unit tests and every molecule scenario
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,11 +25,13 @@ export KAFKAOPS_HOST_PREFIX ?= kafkaops-$(shell printf '%s' "$(CURDIR)" | sha256
 MOLECULE_LANES ?= 2
 MOLECULE_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help bootstrap dist image k8s demo demo-clean test lint sanity unit integration molecule molecule-with-integration bench bench-hosts clean
+.PHONY: help bootstrap dist image k8s demo demo-clean demo-k8s demo-k8s-clean test lint sanity unit integration molecule molecule-with-integration bench bench-hosts clean
 
 help:
 	@echo "make demo        boot 3 test hosts and deploy a KRaft cluster on them"
 	@echo "make demo-clean  remove the demo hosts"
+	@echo "make demo-k8s    boot a one-node Kubernetes here and deploy the KRaft cluster as pods on it"
+	@echo "make demo-k8s-clean  stop that Kubernetes and remove its pods"
 	@echo "make test        lint + sanity + unit + integration + molecule ($(MOLECULE_SCENARIOS))"
 
 bootstrap:
@@ -45,7 +48,8 @@ image: bootstrap
 	@python3 tests/harness/hosts.py image >/dev/null
 	@python3 tests/harness/hosts.py image --suite trixie >/dev/null
 
-# the Kubernetes API server of the kubernetes/openshift scenarios, built with Go (cached in .cache/k8s)
+# the Kubernetes API server of the kubernetes/openshift scenarios and the real node (kubelet,
+# kube-proxy, CoreDNS), built with Go (cached in .cache/k8s)
 k8s: bootstrap
 	@tests/harness/k8s/kube.sh build
 
@@ -56,6 +60,21 @@ demo: dist image
 
 demo-clean:
 	@python3 tests/harness/hosts.py down --prefix kafkaops-demo
+
+# A one-node Kubernetes on this machine (tests/harness/k8s/kube.sh with a real node: containerd,
+# kubelet, kube-proxy, CoreDNS; the Kafka image built from the test hosts' root file system), and
+# the cluster of inventories/kubernetes-local on it. One real node per machine: not beside make test.
+K8S_DEMO_ENV := KUBE_HARNESS_RUN=$(CURDIR)/.cache/k8s/run-demo-k8s KUBE_HARNESS_PVS=8 \
+  KUBE_HARNESS_COMPONENTS="etcd kube-apiserver kube-controller-manager kube-scheduler node" \
+  KUBE_HARNESS_KAFKA_VERSIONS=$(KAFKA_VERSION)
+
+demo-k8s: dist image k8s
+	@$(K8S_DEMO_ENV) tests/harness/k8s/kube.sh up
+	ansible-playbook -i inventories/kubernetes-local playbooks/site.yml
+	ansible-playbook -i inventories/kubernetes-local playbooks/smoke_test.yml
+
+demo-k8s-clean:
+	@$(K8S_DEMO_ENV) tests/harness/k8s/kube.sh down
 
 # mypy reads the module_utils through the collection's import path (bootstrap links it), see mypy.ini
 lint: bootstrap

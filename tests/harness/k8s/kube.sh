@@ -10,6 +10,10 @@
 #   kube.sh env      print shell exports (KUBECONFIG, ...) for a running harness
 #   kube.sh recycle-pvs  make the Released PVs of the "harness" pool Available again
 #   kube.sh building exit 0 while a build runs (make test's, in the background), else 1
+#   kube.sh kafka-image VERSION  print the name of the node's Kafka image of that release
+#
+# With "node" in KUBE_HARNESS_COMPONENTS, `build` also builds a kubelet, kube-proxy and CoreDNS and
+# `up` starts a real node (containerd, kubelet, kube-proxy, CoreDNS) instead of kwok: node.sh.
 #
 # Environment knobs (all optional):
 #   KUBE_HARNESS_CACHE       cache root (default: <repo>/.cache/k8s)
@@ -17,7 +21,9 @@
 #                            a second directory gives a second, independent cluster
 #   KUBE_HARNESS_COMPONENTS  what to build/start; default
 #                            "etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
-#                            (etcd and kube-apiserver are always included)
+#                            (etcd and kube-apiserver are always included); "node" adds a real
+#                            node (kubelet, kube-proxy, CoreDNS, containerd) and replaces kwok
+#   KUBE_HARNESS_KAFKA_VERSIONS  Kafka releases whose image the real node gets at `up`
 #   KUBE_HARNESS_NODES       number of kwok fake nodes (default 3, zones a,b,c round robin)
 #   KUBE_HARNESS_GO_PARALLEL go build -p value (default 2: both cores whenever the tests leave them idle)
 #   KUBE_HARNESS_NICE        niceness of the build (default 0: in make test the Kubernetes
@@ -64,6 +70,11 @@ case " $COMPONENTS " in *" etcd "*) ;; *) COMPONENTS="etcd $COMPONENTS" ;; esac
 log() { printf '[kube-harness] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 wanted() { case " $COMPONENTS " in *" $1 "*) return 0 ;; esac; return 1; }
+# a real node runs the pods: no kwok beside it
+if wanted node; then COMPONENTS=$(echo " $COMPONENTS " | sed 's/ kwok / /'); fi
+
+# shellcheck source=node.sh
+. "$HERE/node.sh"
 
 # ---------------------------------------------------------------- build ----
 
@@ -225,6 +236,11 @@ cmd_build() {
         "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" && kwok_stages; } || rc=1
   fi
   [ $rc -eq 0 ] || log "some optional components failed to build; 'up' runs without them"
+  # the real node's parts: when asked for, and in a build of everything (KUBE_HARNESS_COMPONENTS unset,
+  # as make test's background build runs it)
+  if wanted node || [ -z "${KUBE_HARNESS_COMPONENTS:-}" ]; then
+    node_build "$ld" || die "the real node's components failed to build"
+  fi
   return 0
 }
 
@@ -459,7 +475,7 @@ EOF
 # mounts anything: the PV controller (kube-controller-manager) binds the claims,
 # and WaitForFirstConsumer lets the scheduler pick a PV for the pod's node.
 create_storage() {
-  local f i name
+  local f i name path
   f=$(mktemp)
   cat >"$f" <<'EOF'
 apiVersion: storage.k8s.io/v1
@@ -475,6 +491,8 @@ EOF
   apply_yaml /apis/storage.k8s.io/v1/storageclasses/harness "$f" || { rm -f "$f"; return 1; }
   for i in $(seq 0 $(( PVS - 1 ))); do
     name=$(printf 'harness-pv-%02d' "$i")
+    path=/var/lib/kube-harness/$name
+    if wanted node; then path=$(node_pv_path "$name"); node_pv_prepare "$name"; fi
     cat >"$f" <<EOF
 apiVersion: v1
 kind: PersistentVolume
@@ -487,7 +505,7 @@ spec:
   capacity: {storage: $PV_SIZE}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
-  hostPath: {path: /var/lib/kube-harness/$name}
+  hostPath: {path: $path}
 EOF
     apply_yaml "/api/v1/persistentvolumes/$name" "$f" || { rm -f "$f"; return 1; }
   done
@@ -522,7 +540,7 @@ load_ports() {
 
 running_components() {
   local c out=""
-  for c in $ALL_COMPONENTS; do [ -f "$PIDS/$c.pid" ] && out="$out $c"; done
+  for c in $ALL_COMPONENTS $NODE_COMPONENTS; do [ -f "$PIDS/$c.pid" ] && out="$out $c"; done
   echo "$out"
 }
 
@@ -557,6 +575,7 @@ cmd_up() {
   printf 'ETCD_PORT=%s\nETCD_PEER_PORT=%s\nAPI_PORT=%s\nKWOK_PORT=%s\n' \
     "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" "$KWOK_PORT" >"$RUN/ports"
   gen_certs
+  if wanted node; then node_certs; fi
   write_kubeconfig "$KUBECONFIG_FILE" admin kube-harness-admin
   write_kubeconfig "$RUN/controller-manager.kubeconfig" controller-manager system:kube-controller-manager
   write_kubeconfig "$RUN/scheduler.kubeconfig" scheduler system:kube-scheduler
@@ -585,7 +604,7 @@ cmd_up() {
     --enable-admission-plugins NamespaceLifecycle,ServiceAccount,PodSecurity,NodeRestriction \
     --allow-privileged=true \
     --endpoint-reconciler-type none \
-    --profiling=false
+    --profiling=false $(node_apiserver_flags)
   wait_for "kube-apiserver /readyz on https://127.0.0.1:$API_PORT" api_ready || {
     tail -n 40 "$LOGS/kube-apiserver.log" >&2; cmd_down; die "kube-apiserver did not become ready"; }
 
@@ -624,6 +643,7 @@ cmd_up() {
     create_nodes || { cmd_down; die "creating kwok nodes failed"; }
     wait_for "$NODES kwok node(s) Ready" nodes_ready || log "WARNING: kwok nodes not Ready yet, see $LOGS/kwok.log"
   fi
+  if wanted node; then node_up; fi
   # the default ServiceAccount appears only when the controller-manager runs
   if alive kube-controller-manager; then
     wait_for "ServiceAccount default/default created" default_sa_exists \
@@ -641,7 +661,7 @@ cmd_status() {
   if [ ! -d "$RUN" ]; then echo "kube-harness: down (no run state)"; return 1; fi
   load_ports
   local c pid
-  for c in $ALL_COMPONENTS; do
+  for c in $ALL_COMPONENTS $NODE_COMPONENTS; do
     [ -f "$PIDS/$c.pid" ] || continue
     pid=$(pid_of "$c")
     if alive "$c"; then printf '%-24s running  pid %s\n' "$c" "$pid"
@@ -662,6 +682,7 @@ cmd_status() {
 cmd_down() {
   load_ports
   local c
+  node_down
   for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_proc "$c"; done
   rm -rf "$RUN"
   log "down (build cache kept in $BIN)"
@@ -676,7 +697,7 @@ cmd_env() {
 
 # PVs of the pool have reclaim policy Retain: once their claim is deleted they
 # stay Released and never bind again.  Clearing spec.claimRef returns them to
-# the pool (there is no data to scrub: nothing ever wrote to them).
+# the pool (on kwok nodes nothing ever wrote to them; on the real node their directory is emptied).
 cmd_recycle_pvs() {
   is_up || die "harness is not up (run: $0 up)"
   local names n count=0
@@ -686,6 +707,7 @@ for p in json.load(sys.stdin).get("items", []):
     if p.get("status", {}).get("phase") == "Released":
         print(p["metadata"]["name"])') || die "cannot list the harness PVs"
   for n in $names; do
+    node_pv_scrub "$n"
     api PATCH "/api/v1/persistentvolumes/$n" -H 'Content-Type: application/merge-patch+json' \
       --data '{"spec":{"claimRef":null}}' -o /dev/null -f || die "cannot clear the claimRef of PV $n"
     count=$(( count + 1 ))
@@ -713,5 +735,6 @@ case "${1:-}" in
   env) cmd_env ;;
   recycle-pvs) cmd_recycle_pvs ;;
   building) build_running ;;
-  *) echo "usage: $0 build|up|status|down|env|recycle-pvs|building" >&2; exit 2 ;;
+  kafka-image) node_kafka_image "${2:?usage: $0 kafka-image VERSION}" ;;
+  *) echo "usage: $0 build|up|status|down|env|recycle-pvs|building|kafka-image VERSION" >&2; exit 2 ;;
 esac
