@@ -14,12 +14,14 @@ from ansible_collections.kafkaops.platform.plugins.module_utils import propertie
 from ansible_collections.kafkaops.platform.plugins.module_utils import security as sec
 from ansible_collections.kafkaops.platform.plugins.module_utils import topology as topo
 from ansible_collections.kafkaops.platform.plugins.module_utils import zookeeper as zk
+from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import diagnosis as kube_diagnosis
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import services as kube_services
 from ansible_collections.kafkaops.platform.plugins.module_utils._kubernetes import tls as kube_tls
 
 # the errors of the module_utils these filters call: each says what to fix, and becomes an AnsibleFilterError
 ERRORS = (props.PropertiesError, topo.TopologyError, sec.SecurityConfigError, zk.ZookeeperError,
-          kube.KubernetesSpecError, kube_services.ServiceSpecError, kube_tls.TlsMaterialError)
+          kube.KubernetesSpecError, kube_services.ServiceSpecError, kube_tls.TlsMaterialError,
+          kube_diagnosis.PodDiagnosisError)
 
 
 def _wrap(func):
@@ -268,6 +270,13 @@ def kafka_kubernetes_rollout_done(statefulset):
     return kube_services.rollout_done(statefulset)
 
 
+def kafka_kubernetes_pod_problems(pods, expected, events=None, logs=None, claims=None, timeout=None, namespace=None):
+    """Why the expected pods are not ready, one line per pod, from the Pods, Events, PersistentVolumeClaims and
+    last log lines the API server gives (module_utils._kubernetes.diagnosis.pod_problems); empty when all are."""
+    return kube_diagnosis.pod_problems(pods, expected, events=events, logs=logs, claims=claims, timeout=timeout,
+                                       namespace=namespace)
+
+
 def kafka_kubernetes_sets(hosts, layout, secret=False):
     """The StatefulSets of the cluster from the hosts' platform_kubernetes_process and
     zookeeper_kubernetes_process facts (``hosts``: hostvars entries)."""
@@ -394,5 +403,6 @@ class FilterModule:
             kafka_kubernetes_outdated, kafka_kubernetes_roll_order, kafka_kubernetes_sets, kafka_kubernetes_tls_names,
             kafka_kubernetes_found_data, kafka_kubernetes_redacted, kafka_kubernetes_object_name,
             kafka_kubernetes_zookeeper_servers, kafka_kubernetes_service_manifests, kafka_kubernetes_rollout_done,
+            kafka_kubernetes_pod_problems,
             kafka_kubernetes_service_errors, kafka_kubernetes_tls_pods, kafka_kubernetes_service_tls_pods,
             kafka_pkcs12_keystore, kafka_pkcs12_truststore)}

@@ -10,9 +10,15 @@ mkdir -p "$CACHE"
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 
 need_apt=()
+# (a command or a file : the package that provides it; containerd and the CNI plugins are the
+# one-node Kubernetes's, tests/harness/k8s/node.sh)
 for cmd in podman:podman runc:runc debootstrap:debootstrap newuidmap:uidmap slirp4netns:slirp4netns \
-           mvn:maven java:openjdk-17-jdk-headless openssl:openssl; do
-  command -v "${cmd%%:*}" >/dev/null 2>&1 || need_apt+=("${cmd#*:}")
+           mvn:maven java:openjdk-17-jdk-headless openssl:openssl containerd:containerd \
+           /usr/lib/cni/bridge:containernetworking-plugins iptables:iptables; do
+  case "$cmd" in
+    /*) [ -e "${cmd%%:*}" ] || need_apt+=("${cmd#*:}") ;;
+    *) command -v "${cmd%%:*}" >/dev/null 2>&1 || need_apt+=("${cmd#*:}") ;;
+  esac
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"

@@ -6,7 +6,7 @@
 # Jobs are independent (own hosts, own names, own API server). They wait in one queue, longest
 # first (weights below); each lane takes the next job as soon as its previous one ends, so the
 # lanes finish close together whatever the run-to-run variation. A job that needs the Kubernetes
-# API server (kubernetes, openshift) is passed over while a build runs (`kube.sh building`), as long as
+# API server (kubernetes, openshift, kubernetes-pods) is passed over while a build runs (`kube.sh building`), as long as
 # another job is waiting. Every job here is CPU-bound on the 2 cores of the test machine: more
 # lanes than cores do not fill idle time, they stretch every job (JVMs live longer, waits poll
 # more), and make test got slower with each lane added (docs/test-harness.md).
@@ -31,11 +31,12 @@ mkdir -p "$logdir"
 weight() {
   case "$1" in
     migration) echo 750 ;; security) echo 900 ;; integration) echo 1160 ;; rebalance) echo 470 ;; reliability) echo 760 ;;
-    dedicated) echo 660 ;; confluent) echo 10 ;; kubernetes) echo 890 ;; openshift) echo 630 ;; *) echo 300 ;;
+    dedicated) echo 660 ;; confluent) echo 10 ;; kubernetes) echo 890 ;; openshift) echo 630 ;;
+    kubernetes-pods) echo 600 ;; *) echo 300 ;;
   esac
 }
 
-needs_api_server() { [[ $1 == kubernetes || $1 == openshift ]]; }
+needs_api_server() { [[ $1 == kubernetes || $1 == openshift || $1 == kubernetes-pods ]]; }
 
 build_running() { tests/harness/k8s/kube.sh building; }
 

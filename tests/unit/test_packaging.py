@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEV_ONLY = ("tests/", "molecule/", "benchmarks/", ".cache/", ".ci/", ".config/", "inventories/local/",
+DEV_ONLY = ("tests/", "molecule/", "benchmarks/", ".cache/", ".ci/", ".config/", "inventories/local/", "inventories/kubernetes-local/",
             "Makefile", "ansible.cfg", "requirements-dev.txt", "ruff.toml", "mypy.ini", "pytest.ini", ".ansible-lint",
             ".gitignore")
 RUNTIME = ("plugins/modules/kafka_topic.py", "plugins/module_utils/connection.py", "plugins/doc_fragments/admin.py",

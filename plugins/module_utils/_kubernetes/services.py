@@ -191,13 +191,13 @@ def _tls_lines(spec: Spec) -> List[str]:
         return []
     quoted = shlex.quote(tls)
     lines = ['ordinal="${HOSTNAME##*-}"',
-             'cp "%s/keystore-${ordinal}.pem" %s/keystore.pem' % (TLS_SOURCE_DIR, quoted),
-             'cp "%s/truststore.pem" %s/truststore.pem' % (TLS_SOURCE_DIR, quoted)]
+             'cp -f "%s/keystore-${ordinal}.pem" %s/keystore.pem' % (TLS_SOURCE_DIR, quoted),
+             'cp -f "%s/truststore.pem" %s/truststore.pem' % (TLS_SOURCE_DIR, quoted)]
     stores = ["%s/keystore.pem" % quoted]
     if spec.get("tls"):
         name = shlex.quote(spec["store_name"])
-        lines += ['cp "%s/keystore-${ordinal}.p12" %s/%s-keystore.p12' % (TLS_SOURCE_DIR, quoted, name),
-                  'cp "%s/truststore.p12" %s/%s-truststore.p12' % (TLS_SOURCE_DIR, quoted, name)]
+        lines += ['cp -f "%s/keystore-${ordinal}.p12" %s/%s-keystore.p12' % (TLS_SOURCE_DIR, quoted, name),
+                  'cp -f "%s/truststore.p12" %s/%s-truststore.p12' % (TLS_SOURCE_DIR, quoted, name)]
         stores.append("%s/%s-keystore.p12" % (quoted, name))
     lines.append("chmod 0600 %s" % " ".join(stores))
     return lines
@@ -220,7 +220,7 @@ def start_script(spec: Spec) -> str:
         "set -euo pipefail",
         'host="${HOSTNAME}%s"' % pod_dns_suffix(spec),
         'conf="%s/%s"' % (RUN_DIR, config),
-        'cp "%s/%s" "$conf"' % (CONFIG_DIR, config),
+        'cp -f "%s/%s" "$conf"' % (CONFIG_DIR, config),
     ]
     lines += _tls_lines(spec)
     lines += [

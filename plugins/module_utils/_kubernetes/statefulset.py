@@ -55,11 +55,13 @@ def start_script(flavor: str, component: str, rack_from_zone: Any, tls: Optional
         "set -euo pipefail",
         'ordinal="${HOSTNAME##*-}"',
         'conf="%s/%s"' % (RUN_DIR, "zoo.cfg" if zookeeper else "server.properties"),
-        'cp "%s/%s" "$conf"' % (CONFIG_DIR, "zoo-${ordinal}.cfg" if zookeeper else "server-${ordinal}.properties"),
+        # cp -f: a container restarted in the same pod finds the last start's copies in the emptyDir, some
+        # of them read-only (a Secret's mode travels with cp): they are replaced, not written into
+        'cp -f "%s/%s" "$conf"' % (CONFIG_DIR, "zoo-${ordinal}.cfg" if zookeeper else "server-${ordinal}.properties"),
         'chmod 0600 "$conf"',
     ]
     if zookeeper:
-        lines += ['mkdir -p "%s"' % data_dir, 'cp "%s/myid-${ordinal}" "%s/myid"' % (CONFIG_DIR, data_dir)]
+        lines += ['mkdir -p "%s"' % data_dir, 'cp -f "%s/myid-${ordinal}" "%s/myid"' % (CONFIG_DIR, data_dir)]
     if rack_from_zone and component in ("combined", "broker"):
         lines += [
             'if [ -n "${KAFKAOPS_ZONE:-}" ]; then',
@@ -68,8 +70,8 @@ def start_script(flavor: str, component: str, rack_from_zone: Any, tls: Optional
         ]
     if tls:
         lines += [
-            'cp "%s/keystore-${ordinal}.pem" "%s/keystore.pem"' % (TLS_SOURCE_DIR, tls),
-            'cp "%s/truststore.pem" "%s/truststore.pem"' % (TLS_SOURCE_DIR, tls),
+            'cp -f "%s/keystore-${ordinal}.pem" "%s/keystore.pem"' % (TLS_SOURCE_DIR, tls),
+            'cp -f "%s/truststore.pem" "%s/truststore.pem"' % (TLS_SOURCE_DIR, tls),
             'chmod 0600 "%s/keystore.pem"' % tls,
         ]
     if jaas:

@@ -6,7 +6,9 @@
 # no registry is involved. See docs/kubernetes-test-harness.md ("A real node").
 #
 # One real node per machine: the kubelet's port, the bridge and kube-proxy's iptables chains are
-# machine-wide, so `up` takes a machine-wide lock and refuses a second node.
+# machine-wide. The run directory that started the node owns it ($NODE_RUNTIME/owner): `up` from
+# another run directory fails while that node runs, and `down` of another run directory (a kwok
+# harness stopping beside it) leaves it alone.
 
 NODE_NAME=${KUBE_HARNESS_NODE_NAME:-harness-node}
 # the pods' subnet; the node's own address is its .1, on a bridge the harness creates
@@ -40,9 +42,12 @@ node_packages() {
   done
   [ -z "$missing" ] && return 0
   log "installing Debian packages for the node:$missing"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >"$CACHE/logs/node-apt.log" 2>&1 ||
-    { DEBIAN_FRONTEND=noninteractive apt-get update >>"$CACHE/logs/node-apt.log" 2>&1 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing >>"$CACHE/logs/node-apt.log" 2>&1; } ||
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing \
+      >"$CACHE/logs/node-apt.log" 2>&1 ||
+    { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update >>"$CACHE/logs/node-apt.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing \
+        >>"$CACHE/logs/node-apt.log" 2>&1; } ||
     die "apt-get install$missing failed, see $CACHE/logs/node-apt.log"
 }
 
@@ -93,7 +98,17 @@ node_apiserver_flags() {
 node_lock() {
   mkdir -p "$(dirname "$NODE_LOCK")"
   exec 7>>"$NODE_LOCK"
-  flock -n 7 || die "another harness on this machine runs a real node (lock $NODE_LOCK held)"
+  flock -w 600 7 || die "another kube.sh has held the real node's lock ($NODE_LOCK) for 10 minutes"
+}
+
+# the run directory whose node runs on this machine ("" when none)
+node_owner() { cat "$NODE_RUNTIME/owner" 2>/dev/null || true; }
+
+# whether the node of run directory $1 still runs (its kubelet's pid file names a live kubelet)
+node_owner_running() {
+  local pid
+  pid=$(cat "$1/pids/kubelet.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && proc_running "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$BIN/kubelet "
 }
 
 node_network() {
@@ -237,10 +252,21 @@ node_fail() { # WHAT LOGNAME
 }
 
 node_up() {
+  local owner
   node_lock
+  owner=$(node_owner)
+  if [ -n "$owner" ] && [ "$owner" != "$RUN" ]; then
+    if node_owner_running "$owner"; then
+      cmd_down
+      die "a real node already runs on this machine, started from $owner (one per machine: stop it with its kube.sh down)"
+    fi
+    log "a real node of $owner was left behind: cleaning it up first"
+    RUN=$owner PIDS=$owner/pids node_down force
+  fi
   [ -x "$BIN/containerd" ] && [ -x "$BIN/kubelet" ] && [ -x "$BIN/kube-proxy" ] && [ -x "$BIN/coredns" ] ||
     die "the node's binaries are missing: run KUBE_HARNESS_COMPONENTS=\"... node\" $0 build"
   mkdir -p "$NODE_STATE/kubelet" "$NODE_STATE/pv" "$NODE_RUNTIME" "$CONTAINERD_ROOT" "$RUN/node"
+  echo "$RUN" >"$NODE_RUNTIME/owner"
   write_kubeconfig "$RUN/kubelet.kubeconfig" kubelet "system:node:$NODE_NAME"
   write_kubeconfig "$RUN/kube-proxy.kubeconfig" kube-proxy system:kube-proxy
   write_kubeconfig "$RUN/coredns.kubeconfig" coredns kube-harness-coredns
@@ -406,9 +432,14 @@ node_iptables_cleanup() {
   done
 }
 
-node_down() {
-  local c pid m ns
-  [ -d "$RUN/node" ] || [ -d "$NODE_RUNTIME" ] || return 0
+node_down() { # [force]: the owner's run directory is gone
+  local c pid m ns owner
+  owner=$(node_owner)
+  # only the run directory that started the node stops it
+  if [ "${1:-}" != force ]; then
+    [ -d "$RUN/node" ] || [ "$owner" = "$RUN" ] || return 0
+    [ -z "$owner" ] || [ "$owner" = "$RUN" ] || return 0
+  fi
   # the kubelet first (so that it restarts nothing), then every container of the node
   for c in coredns kube-proxy kubelet; do stop_proc "$c"; done
   if containerd_ready; then

@@ -58,6 +58,7 @@ def test_the_filters():
         "kafka_kubernetes_outdated", "kafka_kubernetes_roll_order", "kafka_kubernetes_sets", "kafka_kubernetes_tls_names",
         "kafka_kubernetes_found_data", "kafka_kubernetes_redacted", "kafka_kubernetes_object_name",
         "kafka_kubernetes_zookeeper_servers", "kafka_kubernetes_service_manifests", "kafka_kubernetes_rollout_done",
+        "kafka_kubernetes_pod_problems",
         "kafka_kubernetes_service_errors", "kafka_kubernetes_tls_pods", "kafka_kubernetes_service_tls_pods",
         "kafka_pkcs12_keystore", "kafka_pkcs12_truststore"])
     for name, func in FILTERS.items():

@@ -677,7 +677,7 @@ def test_zookeeper_servers_are_pods_of_their_own_statefulset():
     config = by_kind(objects, "ConfigMap")["legacy-zookeeper-config"]["data"]
     assert config["myid-2"] == "3\n" and "server.3=legacy-zookeeper-2." in config["zoo-2.cfg"]
     script = by_kind(objects, "ConfigMap")["legacy-zookeeper-scripts"]["data"]["start.sh"]
-    assert 'cp "/opt/kafkaops/config/myid-${ordinal}" "/var/lib/zookeeper/data/myid"' in script
+    assert 'cp -f "/opt/kafkaops/config/myid-${ordinal}" "/var/lib/zookeeper/data/myid"' in script
     assert script.rstrip().endswith('exec /opt/kafka/bin/zookeeper-server-start.sh "$conf"')
     assert "kafka-storage" not in script
     headless = by_kind(objects, "Service")["legacy-zookeeper"]["spec"]

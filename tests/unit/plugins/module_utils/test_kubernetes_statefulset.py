@@ -99,7 +99,7 @@ def test_start_scripts():
     assert "/opt/kafka/bin/kafka-storage.sh format" in kafka and "-javaagent:" in kafka
     assert kafka.endswith('exec /opt/kafka/bin/kafka-server-start.sh "$conf"\n')
     zookeeper = statefulset.start_script("confluent", "zookeeper", True, None, None, data_dir="/var/lib/zookeeper")
-    assert 'cp "/opt/kafkaops/config/myid-${ordinal}" "/var/lib/zookeeper/myid"' in zookeeper
+    assert 'cp -f "/opt/kafkaops/config/myid-${ordinal}" "/var/lib/zookeeper/myid"' in zookeeper
     assert "broker.rack" not in zookeeper and "format" not in zookeeper
     assert zookeeper.endswith('exec /usr/bin/zookeeper-server-start "$conf"\n')
     assert "format" not in statefulset.start_script("apache", "broker", False, None, None, kraft_format=False)
