@@ -27,11 +27,12 @@ mkdir -p "$logdir"
 # the queue's order: about the seconds each job takes with two lanes busy, from the last fresh-clone
 # make test (12-04, 1413119): integration 1161 (the corpus and its check-mode previews: 589), security 903,
 # kubernetes 889, reliability 759, migration 749, dedicated 660, openshift 632, rebalance 467;
-# confluent is skipped here (no archive)
+# confluent is skipped here (no archive). Since then kubernetes left its roll and scale-out (about 420 s
+# of it) to kubernetes-pods, which took 415 s alone on the machine (12-04, not yet measured in a lane)
 weight() {
   case "$1" in
     migration) echo 750 ;; security) echo 900 ;; integration) echo 1160 ;; rebalance) echo 470 ;; reliability) echo 760 ;;
-    dedicated) echo 660 ;; confluent) echo 10 ;; kubernetes) echo 890 ;; openshift) echo 630 ;;
+    dedicated) echo 660 ;; confluent) echo 10 ;; kubernetes) echo 470 ;; openshift) echo 630 ;;
     kubernetes-pods) echo 600 ;; *) echo 300 ;;
   esac
 }
