@@ -282,8 +282,8 @@ start_proc() {
   local name=$1; shift
   mkdir -p "$PIDS" "$LOGS"
   # setsid: own session, so the harness survives the shell that called 'up'.
-  # 8>&- 9>&-: the child must not inherit (and so keep holding) the kube.sh locks.
-  setsid "$BIN/$name" "$@" </dev/null >"$LOGS/$name.log" 2>&1 8>&- 9>&- &
+  # 7>&- 8>&- 9>&-: the child must not inherit (and so keep holding) the kube.sh locks (7: the real node's).
+  setsid "$BIN/$name" "$@" </dev/null >"$LOGS/$name.log" 2>&1 7>&- 8>&- 9>&- &
   echo $! >"$PIDS/$name.pid"
   log "started $name (pid $!), log: $LOGS/$name.log"
 }
