@@ -32,12 +32,12 @@ from connect_local import LocalConnect  # noqa: E402
 from kafka_local import LocalKafka  # noqa: E402
 
 DOMAIN = "%s.svc.cluster.local" % NAMESPACE
-# test_kubernetes.py's scale-out added broker 4 (its own StatefulSet), and the services' clients bootstrap from it too
-BROKERS = ",".join(["kafka-combined-%d.kafka-combined.%s:9092" % (i, DOMAIN) for i in range(3)]
-                   + ["kafka-broker-0.kafka-broker.%s:9092" % DOMAIN])
-# what test_kubernetes.py's day-2 runs left the brokers with: these runs keep it (and broker 4)
-BROKER_PROPERTIES = {"num.partitions": 6, "log.retention.hours": 72}
-SCALED_OUT = [os.path.join(CONF["workdir"], "k8s-scale-out.yml")]
+# the services' clients bootstrap from the three combined nodes of the inventory
+BROKERS = ",".join(["kafka-combined-%d.kafka-combined.%s:9092" % (i, DOMAIN) for i in range(3)])
+# the brokers' properties of the inventory: these runs keep them, so that no Kafka pod restarts
+BROKER_PROPERTIES = {"num.partitions": 6}
+# the inventories these runs add to the scenario's (none: the brokers' scale-out is kubernetes-pods')
+SCALED_OUT = []
 
 
 def service_pods(name):
