@@ -58,9 +58,15 @@ class Playbooks:
         return report
 
 
+def _failure_message(result: dict) -> str:
+    """A failed result's msg; for a loop ("One or more items failed"), the failed items' own messages too."""
+    items = [item.get("msg") for item in result.get("results") or [] if isinstance(item, dict) and item.get("failed")]
+    return "%s%s" % (result.get("msg"), (": " + " | ".join(str(m) for m in items)) if items else "")
+
+
 def _report(stdout: str) -> dict:
     report = json.loads(stdout[stdout.index("{"):]) if "{" in stdout else {}
-    report["failed"] = [(task["task"]["name"], host, result.get("msg"))
+    report["failed"] = [(task["task"]["name"], host, _failure_message(result))
                         for play in report.get("plays", []) for task in play["tasks"]
                         for host, result in task["hosts"].items() if result.get("failed")]
     return report
