@@ -246,6 +246,22 @@ class Executor:
         self.log.append(message)
         self.progress(message)
 
+    def answered(self, ask: Callable[[], Any], what: str) -> Any:
+        """``ask()``, asked again for up to UNANSWERED_GRACE seconds while the cluster does not answer:
+        a broker's own configs are altered on that broker, which may be restarting (killed during the
+        move and back a little later). After that the last error is raised as it is."""
+        silent_since = None
+        while True:
+            try:
+                return ask()
+            except Exception as exc:  # a broker restarting, a controller failing over: ask again a while
+                if silent_since is None:
+                    silent_since = self.clock()
+                    self.say("%s: the cluster does not answer (%s), asking again" % (what, exc))
+                elif self.clock() - silent_since >= UNANSWERED_GRACE:
+                    raise
+                self.sleep(self.poll_interval)
+
     # throttles ----------------------------------------------------------------------------------
     def set_throttles(self, current: Assignment, batch: list[Entry]) -> None:
         if self.throttle is None:
@@ -255,8 +271,8 @@ class Executor:
             return
         self.throttled_topics.update(topics)
         self.throttled_brokers.update(brokers)
-        self.admin.alter_configs("broker", brokers)
-        self.admin.alter_configs("topic", topics)
+        self.answered(lambda: self.admin.alter_configs("broker", brokers), "setting the throttle rates")
+        self.answered(lambda: self.admin.alter_configs("topic", topics), "throttling the moving replicas")
         self.throttle_seen = {"topics": sorted(topics), "brokers": sorted(int(b) for b in brokers),
                               "rate": int(self.throttle)}
         self.say("throttle %d B/s on brokers %s and on the moving replicas of %d topic(s)" % (
@@ -268,9 +284,11 @@ class Executor:
         topic_names = sorted(self.throttled_topics if topics is None else topics)
         broker_ids = sorted(self.throttled_brokers if brokers is None else brokers, key=int)
         if topic_names:
-            self.admin.alter_configs("topic", {t: dict.fromkeys(THROTTLE_REPLICA_KEYS) for t in topic_names})
+            self.answered(lambda: self.admin.alter_configs("topic", {t: dict.fromkeys(THROTTLE_REPLICA_KEYS) for t in topic_names}),
+                          "removing the throttles of the topics")
         if broker_ids:
-            self.admin.alter_configs("broker", {b: dict.fromkeys(THROTTLE_RATE_KEYS) for b in broker_ids})
+            self.answered(lambda: self.admin.alter_configs("broker", {b: dict.fromkeys(THROTTLE_RATE_KEYS) for b in broker_ids}),
+                          "removing the throttle rates")
         self.throttled_topics.difference_update(topic_names)
         self.throttled_brokers.difference_update(broker_ids)
         if topic_names or broker_ids:
@@ -287,7 +305,7 @@ class Executor:
 
     # waiting ----------------------------------------------------------------------------------
     def current(self) -> Assignment:
-        return {(p["topic"], p["partition"]): p["replicas"] for p in self.admin.partitions()}
+        return {(p["topic"], p["partition"]): p["replicas"] for p in self.answered(self.admin.partitions, "reading the partitions")}
 
     def wait(self, keys: Iterable[PartitionKey], label: str, deadline: float,
              hint: str = "Kafka goes on moving them: run again to resume, or use state=cancelled to revert them") -> None:

@@ -172,7 +172,7 @@ def test_service_pods_get_their_tls_material_from_the_internal_ca():
         probe = container["readinessProbe"]
         assert probe.get("httpGet", {}).get("scheme", "HTTPS") == "HTTPS" and "http://" not in json.dumps(probe)
         start = objects("v1", "ConfigMap")["%s-scripts" % sts]["data"]["start.sh"]
-        assert 'cp "/opt/kafkaops/tls-source/keystore-${ordinal}.p12" /etc/kafka/tls/%s-keystore.p12' % store in start
+        assert 'cp -f "/opt/kafkaops/tls-source/keystore-${ordinal}.p12" /etc/kafka/tls/%s-keystore.p12' % store in start
     # HTTP basic auth on Schema Registry and ksqlDB: the login files in a Secret, the JVM option, the probe logs in
     for sts, realm, option, roles in (("events-schema-registry", "SchemaRegistry-Props", "SCHEMA_REGISTRY_OPTS", "user"),
                                       ("events-ksqldb", "KsqlServer-Props", "KSQL_OPTS", "admin")):

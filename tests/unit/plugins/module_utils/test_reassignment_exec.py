@@ -861,3 +861,54 @@ def test_a_failed_batch_stops_the_run_with_the_throttles_removed(fast):
     assert len(admin.submissions()) == 1  # the second batch never went in
     assert admin.throttles() == NO_THROTTLES
     assert not [c for c in admin.calls if c[0] == "elect_preferred_leaders"]
+
+
+def test_a_broker_that_does_not_answer_for_a_while_is_asked_again(clock):
+    """Broker 3 restarting: its throttle rate cannot be set for two polls, nor removed for one, and
+    reading the partitions fails once; the batch still completes, saying it asked again."""
+    admin = FakeAdmin(LAYOUT, polls=1)
+    alter, partitions = admin.alter_configs, admin.partitions
+    down = {"set": 2, "remove": 1, "read": 1}
+
+    def alter_configs(kind, changes):
+        removing = all(v is None for e in changes.values() for v in e.values())
+        if kind == "broker" and down["remove" if removing else "set"] > 0:
+            down["remove" if removing else "set"] -= 1
+            raise AdminDown("broker 3: connection refused")
+        return alter(kind, changes)
+
+    def read():
+        if down["read"] > 0:
+            down["read"] -= 1
+            raise AdminDown("metadata: timed out")
+        return partitions()
+
+    admin.alter_configs, admin.partitions = alter_configs, read
+    run = executor(admin, clock, throttle=1048576, poll_interval=5)
+    summary = run.run_batch([entry("t", 0, [4, 2, 3])], "batch 1/1")
+    assert summary["partitions"] == 1
+    assert admin.assignment[("t", 0)] == [4, 2, 3]
+    assert admin.throttles() == NO_THROTTLES
+    assert down == {"set": 0, "remove": 0, "read": 0}
+    said = [line for line in run.log if "asking again" in line]
+    assert said == ["reading the partitions: the cluster does not answer (metadata: timed out), asking again",
+                    "setting the throttle rates: the cluster does not answer (broker 3: connection refused), asking again",
+                    "removing the throttle rates: the cluster does not answer (broker 3: connection refused), asking again"]
+
+
+def test_a_broker_that_never_answers_raises_its_error_after_the_grace(clock):
+    admin = FakeAdmin(LAYOUT)
+    alter = admin.alter_configs
+
+    def alter_configs(kind, changes):
+        if kind == "broker":
+            raise AdminDown("broker 3: connection refused")
+        return alter(kind, changes)
+
+    admin.alter_configs = alter_configs
+    run = executor(admin, clock, throttle=1048576, poll_interval=5)
+    started = clock()
+    with pytest.raises(AdminDown, match="broker 3: connection refused"):
+        run.set_throttles(run.current(), [entry("t", 0, [4, 2, 3])])
+    assert clock() - started >= rx.UNANSWERED_GRACE
+    assert admin.submissions() == []
