@@ -165,6 +165,29 @@ def test_a_refused_request_names_the_error_and_what_to_do(admin):
         "the cluster.")
 
 
+def test_a_failed_controller_request_makes_the_next_one_ask_for_the_controller_again(admin):
+    """kafka-python sends controller requests to the broker it chose once (in KRaft any live broker):
+    after that broker is killed, every request fails with UnknownBrokerIdError until it is chosen again."""
+    admin.raw._controller_id = 3
+
+    def broker_gone(*args, **kwargs):
+        raise types.new_class("UnknownBrokerIdError", (Exception,))("3")
+
+    for method, call in (("list_partition_reassignments", admin.reassignments),
+                         ("alter_partition_reassignments", lambda: admin.alter_reassignments({("t", 1): [1, 2]})),
+                         ("elect_leaders", lambda: admin.elect_preferred_leaders([("t", 1)]))):
+        admin.raw._controller_id = 3
+        FakeClient.answers[method] = broker_gone
+        with pytest.raises(KafkaAdminError, match="UnknownBrokerIdError: 3"):
+            call()
+        assert admin.raw._controller_id is None, method
+    # an answer leaves the choice alone
+    admin.raw._controller_id = 2
+    FakeClient.answers["list_partition_reassignments"] = {}
+    assert admin.reassignments() == {}
+    assert admin.raw._controller_id == 2
+
+
 def test_reassignments_in_flight_and_their_changes(admin):
     FakeClient.answers["list_partition_reassignments"] = {
         TopicPartition("t", 1): {"replicas": [4, 1, 2], "adding_replicas": [4], "removing_replicas": [2]}}
