@@ -310,6 +310,14 @@ free_port() {
 
 # ---------------------------------------------------------------- certs ----
 
+# sign_cert NAME SUBJECT EXTFILE: a key and a certificate from the harness CA, in the current directory ($PKI)
+sign_cert() {
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" >/dev/null 2>&1
+  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+    -out "$1.crt" -extfile "$3" >/dev/null 2>&1
+  rm -f "$1.csr"
+}
+
 gen_certs() {
   mkdir -p "$PKI"
   (
@@ -329,16 +337,10 @@ basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth
 EOF
-    sign() { # NAME SUBJECT EXTFILE
-      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" >/dev/null 2>&1
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
-        -out "$1.crt" -extfile "$3" >/dev/null 2>&1
-      rm -f "$1.csr"
-    }
-    sign apiserver "/CN=kube-apiserver" serving.ext
-    sign admin "/O=system:masters/CN=kube-harness-admin" client.ext
-    sign controller-manager "/CN=system:kube-controller-manager" client.ext
-    sign scheduler "/CN=system:kube-scheduler" client.ext
+    sign_cert apiserver "/CN=kube-apiserver" serving.ext
+    sign_cert admin "/O=system:masters/CN=kube-harness-admin" client.ext
+    sign_cert controller-manager "/CN=system:kube-controller-manager" client.ext
+    sign_cert scheduler "/CN=system:kube-scheduler" client.ext
     # service-account token signing key pair
     openssl ecparam -name prime256v1 -genkey -noout -out sa.key >/dev/null 2>&1
     openssl ec -in sa.key -pubout -out sa.pub >/dev/null 2>&1

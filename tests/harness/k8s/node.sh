@@ -73,16 +73,10 @@ node_certs() {
   (
     cd "$PKI"
     umask 077
-    sign() {
-      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" >/dev/null 2>&1
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
-        -out "$1.crt" -extfile client.ext >/dev/null 2>&1
-      rm -f "$1.csr"
-    }
-    sign kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
-    sign kube-proxy "/CN=system:kube-proxy"
-    sign coredns "/O=system:masters/CN=kube-harness-coredns"
-    sign kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
+    sign_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" client.ext
+    sign_cert kube-proxy "/CN=system:kube-proxy" client.ext
+    sign_cert coredns "/O=system:masters/CN=kube-harness-coredns" client.ext
+    sign_cert kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" client.ext
   )
 }
 
@@ -105,11 +99,7 @@ node_lock() {
 node_owner() { cat "$NODE_RUNTIME/owner" 2>/dev/null || true; }
 
 # whether the node of run directory $1 still runs (its kubelet's pid file names a live kubelet)
-node_owner_running() {
-  local pid
-  pid=$(cat "$1/pids/kubelet.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && proc_running "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$BIN/kubelet "
-}
+node_owner_running() { PIDS=$1/pids alive kubelet; }
 
 node_network() {
   if ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1; then
