@@ -298,10 +298,9 @@ def test_scale_out_adds_a_broker_pod_and_moves_data_onto_it():
     assert int(listing.strip()) > 0
 
 
-def _faulty_run(name, hosts, extra):
+def _faulty_run(name, hosts, extra, timeout=30):
     """site.yml with an inventory of its own (``hosts``: group -> {host: vars}), the scenario's settings
     plus ``extra``, into a namespace of its own: it must fail within the wait timeout, and say why."""
-    timeout = 30
     namespace = "kafka-pods-%s-%s" % (name, uuid.uuid4().hex[:4])
     inventory = os.path.join(CONF["workdir"], "pods-%s.json" % name)
     settings = dict(VARS, platform_kubernetes_namespace=namespace, platform_kubernetes_wait_timeout=timeout,
@@ -341,7 +340,10 @@ def test_an_unbound_claim_and_a_process_that_exits_fail_the_run_with_events_and_
     message, seconds = _faulty_run("faults", {"kafka_controller": {"ctl-1": {"kafka_node_id": 1}},
                                               "kafka_broker": {"brk-1": {"kafka_node_id": 2}}},
                                    {"kafka_broker_kubernetes_storage_class": "no-such-class",
-                                    "kafka_controller_properties": {"principal.builder.class": "com.example.NoSuchBuilder"}})
+                                    "kafka_controller_properties": {"principal.builder.class": "com.example.NoSuchBuilder"}},
+                                   # the controller's JVM must get as far as reading its configuration within the
+                                   # wait: 30 s was not always enough beside the other lane's scenario on 2 cores
+                                   timeout=60)
     record(fault_claim_and_crash_seconds=seconds)
     # the broker's claim names a class that does not exist: the pod is never scheduled
     assert "kafka-broker-0" in message and "Pending" in message, message
