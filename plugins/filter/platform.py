@@ -270,11 +270,12 @@ def kafka_kubernetes_rollout_done(statefulset):
     return kube_services.rollout_done(statefulset)
 
 
-def kafka_kubernetes_pod_problems(pods, expected, events=None, logs=None, claims=None, timeout=None, namespace=None):
+def kafka_kubernetes_pod_problems(pods, expected, events=None, logs=None, claims=None, timeout=None, namespace=None,
+                                  previous_logs=None):
     """Why the expected pods are not ready, one line per pod, from the Pods, Events, PersistentVolumeClaims and
     last log lines the API server gives (module_utils._kubernetes.diagnosis.pod_problems); empty when all are."""
     return kube_diagnosis.pod_problems(pods, expected, events=events, logs=logs, claims=claims, timeout=timeout,
-                                       namespace=namespace)
+                                       namespace=namespace, previous_logs=previous_logs)
 
 
 def kafka_kubernetes_sets(hosts, layout, secret=False):

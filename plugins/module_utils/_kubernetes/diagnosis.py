@@ -39,6 +39,9 @@ _TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?")
 _CLAIM = "PersistentVolumeClaim"
 # a Java stack frame ("\tat org.apache...(Foo.java:12)", "... 7 more"): the lines before them say what went wrong
 _STACK_FRAME = re.compile(r"\s*(at [\w$.<>/]+\(.*\)|\.\.\. \d+ more)\s*")
+# what the kubelet answers, as if it were the log, for a container instance it no longer has (the
+# instance before the last one is removed once the last one has exited too)
+_NO_LOG = re.compile(r"\s*unable to retrieve container logs for \S+\s*")
 
 
 class PodDiagnosisError(ValueError):
@@ -205,13 +208,15 @@ def _claim(name: str, claim: Optional[Mapping[str, Any]], events: List[Mapping[s
 def _log_lines(value: Any) -> List[str]:
     """The last LOG_LINES lines that are not blank and not a Java stack frame, each on one line and cut to LINE_LIMIT."""
     lines = value.splitlines() if isinstance(value, str) else [line for line in value or () if line is not None]
-    cleaned = [_clean(line, LINE_LIMIT) for line in lines if not _STACK_FRAME.fullmatch(str(line))]
+    cleaned = [_clean(line, LINE_LIMIT) for line in lines
+               if not _STACK_FRAME.fullmatch(str(line)) and not _NO_LOG.fullmatch(str(line))]
     return [line for line in cleaned if line][-LOG_LINES:]
 
 
 def _pod_line(name: str, pod: Optional[Mapping[str, Any]], events: List[Mapping[str, Any]], logs: Mapping[str, Any],
-              claims: Dict[str, Mapping[str, Any]]) -> str:
-    """``name (phase; not scheduled: ...; container ...; events: ...; volume claim ...; last log lines: ...)``."""
+              claims: Dict[str, Mapping[str, Any]], previous: Mapping[str, Any]) -> str:
+    """``name (phase; not scheduled: ...; container ...; events: ...; volume claim ...; log lines before
+    the last restart: ...; last log lines: ...)``."""
     parts = _status(pod) if pod is not None else ["not created"]
     shown = _events_of(events, "Pod", name)[0]
     if pod is None:
@@ -222,9 +227,10 @@ def _pod_line(name: str, pod: Optional[Mapping[str, Any]], events: List[Mapping[
         text = _claim(claim, claims.get(claim), events)
         if text:
             parts.append(text)
-    lines = _log_lines(logs.get(name))
-    if lines:
-        parts.append("last log lines: " + " | ".join(lines))
+    for label, source in (("log lines before the last restart", previous), ("last log lines", logs)):
+        lines = _log_lines(source.get(name))
+        if lines:
+            parts.append("%s: %s" % (label, " | ".join(lines)))
     return "%s (%s)" % (name, "; ".join(parts))
 
 
@@ -238,12 +244,12 @@ def _by_name(objects: List[Mapping[str, Any]]) -> Dict[str, Mapping[str, Any]]:
     return found
 
 
-def _checked_logs(logs: Any) -> Mapping[str, Any]:
+def _checked_logs(logs: Any, what: str = "logs") -> Mapping[str, Any]:
     """``logs``: pod name -> its last log lines (a list of lines, or the text)."""
-    logs = _checks.mapping(logs, "logs", PodDiagnosisError, optional=True)
+    logs = _checks.mapping(logs, what, PodDiagnosisError, optional=True)
     for name, value in logs.items():
         if value is not None and not isinstance(value, (str, list, tuple)):
-            raise PodDiagnosisError("logs[%r] must be a list of log lines or text, got %s" % (name, _checks.kind(value)))
+            raise PodDiagnosisError("%s[%r] must be a list of log lines or text, got %s" % (what, name, _checks.kind(value)))
     return logs
 
 
@@ -260,13 +266,16 @@ def _header(timeout: Any, namespace: Any) -> str:
 
 
 def pod_problems(pods: Any, expected: Any, events: Any = None, logs: Any = None, claims: Any = None,
-                 timeout: Any = None, namespace: Any = None) -> str:
+                 timeout: Any = None, namespace: Any = None, previous_logs: Any = None) -> str:
     """Why the ``expected`` pods are not ready, one line per pod that is not (``""`` when all are).
 
     ``pods``: the Pod objects (k8s_info resources); ``expected``: the names of the pods that had to be
     Ready; ``events``: Event objects (core/v1) of the namespace; ``logs``: pod name -> its last log
-    lines (a list, or the text); ``claims``: PersistentVolumeClaim objects; ``timeout`` (seconds, or a
-    duration as text) and ``namespace`` only name the wait in the first line.
+    lines (a list, or the text): the running container's, or the last one's when none runs, as the
+    kubelet gives them without ``previous``; ``previous_logs``: the same, of the instance before the
+    running one (why a container that restarted exited), for the pods that have one; ``claims``:
+    PersistentVolumeClaim objects; ``timeout`` (seconds, or a duration as text) and ``namespace`` only
+    name the wait in the first line.
     """
     error = PodDiagnosisError
     header = _header(timeout, namespace)
@@ -277,7 +286,8 @@ def pod_problems(pods: Any, expected: Any, events: Any = None, logs: Any = None,
               if not (namespace and isinstance(_get(event, "involvedObject", "namespace"), str)
                       and _get(event, "involvedObject", "namespace") != namespace)]
     logs = _checked_logs(logs)
+    previous = _checked_logs(previous_logs, "previous_logs")
     by_claim = _by_name(_checks.mappings(claims, "claims", error, optional=True))
-    lines = [_pod_line(name, found.get(name), events, logs, by_claim)
+    lines = [_pod_line(name, found.get(name), events, logs, by_claim, previous)
              for name in dict.fromkeys(names) if not is_ready(found.get(name))]
     return "%s: %s" % (header, "\n".join(lines)) if lines else ""

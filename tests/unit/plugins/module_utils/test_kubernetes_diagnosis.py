@@ -178,6 +178,27 @@ def test_java_stack_frames_are_left_out_of_the_log_lines():
     assert "a shell said: at line 3" in diag.pod_problems([pod("kafka-0")], ["kafka-0"], logs={"kafka-0": ["a shell said: at line 3"]})
 
 
+def test_the_instance_before_a_restart_comes_before_the_last_lines_and_the_kubelets_no_log_answer_is_left_out():
+    # what the real node answered: a crashed container that waits for its restart gives its own lines
+    # without ``previous``, and with it the kubelet's message about the instance it has removed
+    gone = "unable to retrieve container logs for containerd://4e71310d7a8e53511d72ae3815c19682c4d11955b515c3e3bf75d395bdd669d8"
+    message = diag.pod_problems([pod("kafka-0")], ["kafka-0"], logs={"kafka-0": ["Invalid value com.example.X"]},
+                                previous_logs={"kafka-0": [gone]})
+    assert message.endswith("(Running; last log lines: Invalid value com.example.X)"), message
+    assert "unable to retrieve" not in diag.pod_problems([pod("kafka-0")], ["kafka-0"], logs={"kafka-0": gone + "\n"})
+    # a container that runs again: why the instance before it exited, then what the new one said so far
+    message = diag.pod_problems([pod("kafka-0"), pod("kafka-1")], ["kafka-0", "kafka-1"],
+                                logs={"kafka-0": ["starting again"], "kafka-1": ["waiting for the quorum"]},
+                                previous_logs={"kafka-0": "Invalid value com.example.X\n\tat a.B.c(B.java:1)\nExiting\n"})
+    assert message.splitlines()[0].endswith(
+        "kafka-0 (Running; log lines before the last restart: Invalid value com.example.X | Exiting; "
+        "last log lines: starting again)"), message
+    assert message.splitlines()[1] == "kafka-1 (Running; last log lines: waiting for the quorum)"
+    # a line that only mentions the kubelet's words is the container's own
+    assert "unable to retrieve container logs for x, retrying" in diag.pod_problems(
+        [pod("kafka-0")], ["kafka-0"], logs={"kafka-0": ["unable to retrieve container logs for x, retrying"]})
+
+
 def test_more_than_five_events_keep_the_newest_warnings():
     events = [event("Pod", "kafka-0", "Unhealthy%d" % minute, "probe %d" % minute,
                     time="2026-01-01T10:%02d:00Z" % minute) for minute in (7, 1, 3, 0, 6, 2, 5, 4)]
@@ -219,6 +240,8 @@ def test_partial_objects_do_not_raise():
     (([], ["kafka-0"]), {"claims": "data"}, "claims must be a list"),
     (([], ["kafka-0"]), {"logs": ["line"]}, "logs must be a mapping, got a list"),
     (([], ["kafka-0"]), {"logs": {"kafka-0": 42}}, r"logs\['kafka-0'\] must be a list of log lines or text, got an integer"),
+    (([], ["kafka-0"]), {"previous_logs": "line"}, "previous_logs must be a mapping, got a string"),
+    (([], ["kafka-0"]), {"previous_logs": {"kafka-0": {}}}, r"previous_logs\['kafka-0'\] must be a list of log lines or text"),
     (([], ["kafka-0"]), {"timeout": [300]}, "timeout must be a number of seconds or a duration like 5m, got a list"),
     (([], ["kafka-0"]), {"timeout": True}, "timeout must be a number of seconds"),
     (([], ["kafka-0"]), {"namespace": 7}, r"namespace must be a string, got an integer \(7\)"),
