@@ -524,21 +524,22 @@ class KafkaAdmin:
                               for d in broker.get("log_dirs", [])]} for broker in answer]
 
     # -- reassignments -----------------------------------------------------------------------------
-    def _forget_controller(self) -> None:
-        """Make the next controller request ask the cluster which broker to send it to. kafka-python
-        keeps the broker it chose for them (in KRaft any live broker) until a NotControllerError, so a
-        request that failed because that broker died (UnknownBrokerIdError, a lost connection) would
-        go on failing after the broker is back, or forever if it never comes back."""
+    def _controller_error(self, what: str, exc: Exception) -> KafkaAdminError:
+        """The error of a failed controller request, after making the next one ask the cluster which
+        broker to send it to. kafka-python keeps the broker it chose for them (in KRaft any live
+        broker) until a NotControllerError, so a request that failed because that broker died
+        (UnknownBrokerIdError, a lost connection) would go on failing after the broker is back, or
+        forever if it never comes back."""
         if getattr(self.raw, "_controller_id", None) is not None:
             self.raw._controller_id = None
+        return _admin_error(what, exc)
 
     def reassignments(self) -> dict:
         """Ongoing reassignments: ``{(topic, partition): {"replicas", "adding", "removing"}}``."""
         try:
             answer = self.raw.list_partition_reassignments(timeout_ms=self._timeout_ms)
         except Exception as exc:
-            self._forget_controller()
-            raise _admin_error("list partition reassignments", exc) from exc
+            raise self._controller_error("list partition reassignments", exc) from exc
         return {(tp.topic, tp.partition): {"replicas": list(state.get("replicas", [])),
                                            "adding": list(state.get("adding_replicas", [])),
                                            "removing": list(state.get("removing_replicas", []))}
@@ -555,8 +556,7 @@ class KafkaAdmin:
         try:
             answer = self.raw.alter_partition_reassignments(request, timeout_ms=self._timeout_ms)
         except Exception as exc:
-            self._forget_controller()
-            raise _admin_error("alter partition reassignments", exc) from exc
+            raise self._controller_error("alter partition reassignments", exc) from exc
         return {(tp.topic, tp.partition): _error_name(error) for tp, error in answer.items() if error is not None}
 
     def elect_preferred_leaders(self, partitions: Iterable[tuple[str, int]] | None = None) -> dict:
@@ -572,8 +572,7 @@ class KafkaAdmin:
         try:
             answer = self.raw.elect_leaders(0, request, timeout_ms=self._timeout_ms, raise_errors=False)
         except Exception as exc:
-            self._forget_controller()
-            raise _admin_error("elect preferred leaders", exc) from exc
+            raise self._controller_error("elect preferred leaders", exc) from exc
         elected: list[str] = []
         errors: dict[str, str] = {}
         for topic_result in answer.replica_election_results:

@@ -246,20 +246,28 @@ class Executor:
         self.log.append(message)
         self.progress(message)
 
-    def answered(self, ask: Callable[[], Any], what: str) -> Any:
-        """``ask()``, asked again for up to UNANSWERED_GRACE seconds while the cluster does not answer:
-        a broker's own configs are altered on that broker, which may be restarting (killed during the
-        move and back a little later). After that the last error is raised as it is."""
+    def answered(self, ask: Callable[[], Any], what: str, deadline: float | None = None, hint: str | None = None) -> Any:
+        """``ask()``, asked again every poll while the cluster does not answer (a controller failing over,
+        a broker restarting: a broker's own configs are altered on that broker), for up to
+        UNANSWERED_GRACE seconds and not past ``deadline``. Then the last error is raised: as it is, or
+        with ``hint`` as a ReassignmentError saying how long the cluster was silent, then the hint."""
         silent_since = None
+        last = None
         while True:
             try:
                 return ask()
             except Exception as exc:  # a broker restarting, a controller failing over: ask again a while
-                if silent_since is None:
-                    silent_since = self.clock()
-                    self.say("%s: the cluster does not answer (%s), asking again" % (what, exc))
-                elif self.clock() - silent_since >= UNANSWERED_GRACE:
-                    raise
+                silent_since = self.clock() if silent_since is None else silent_since
+                silent = self.clock() - silent_since
+                if silent >= UNANSWERED_GRACE or (deadline is not None and self.clock() >= deadline):
+                    if hint is None:
+                        raise
+                    raise ReassignmentError("%s: the cluster did not answer for %ds (%s). %s" % (
+                        what, int(silent), exc, hint)) from exc
+                message = "%s: the cluster does not answer (%s), asking again" % (what, exc)
+                if message != last:
+                    self.say(message)
+                    last = message
                 self.sleep(self.poll_interval)
 
     # throttles ----------------------------------------------------------------------------------
@@ -313,22 +321,9 @@ class Executor:
         keys = set(keys)
         last = None
         started = self.clock()
-        silent_since = None
         while True:
-            try:
-                ongoing = {k: v for k, v in self.admin.reassignments().items() if k in keys}
-            except Exception as exc:  # a controller failing over, a broker killed: ask again a while
-                silent_since = self.clock() if silent_since is None else silent_since
-                if self.clock() - silent_since >= UNANSWERED_GRACE or self.clock() >= deadline:
-                    raise ReassignmentError("%s: the cluster did not answer for %ds (%s). %s" % (
-                        label, int(self.clock() - silent_since), exc, hint)) from exc
-                message = "%s: the cluster does not answer (%s), asking again" % (label, exc)
-                if message != last:
-                    self.say(message)
-                    last = message
-                self.sleep(self.poll_interval)
-                continue
-            silent_since = None
+            answer = self.answered(self.admin.reassignments, label, deadline, hint)
+            ongoing = {k: v for k, v in answer.items() if k in keys}
             message = "%s: %d of %d partition(s) done" % (label, len(keys) - len(ongoing), len(keys))
             if message != last:
                 self.say("%s (%ds)" % (message, int(self.clock() - started)))
